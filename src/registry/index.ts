@@ -1,0 +1,4 @@
+/** Registry public API. */
+export { Registry, RegistryError } from './registry';
+export type { Builder, ConfigDict } from './registry';
+export * from './registries';
