@@ -1,0 +1,2 @@
+// Vitest setup: registers tfjs gradients and chained ops in every test worker.
+import '../ops/tfjs_register';
