@@ -1,0 +1,55 @@
+/**
+ * `UnsortedSegmentSum` for the wasm backend (tfjs 4.22 has none; `gather`'s gradient needs it).
+ *
+ * out[s, …] = Σ_{i : ids[i] = s} x[i, …] for x of shape [N, …inner] and int32 ids of shape [N]
+ * (the only form tfjs's gather gradient produces; ids of a higher rank are flattened with x's
+ * leading dims). Out-of-range ids (< 0 or ≥ numSegments) are dropped, as in TensorFlow.
+ * A dedicated kernel: one pass of contiguous row additions directly on the wasm heap, O(N · inner).
+ */
+import {
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+  UnsortedSegmentSum,
+  type UnsortedSegmentSumAttrs,
+  type UnsortedSegmentSumInputs,
+  util,
+} from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+function unsortedSegmentSum(args: {
+  inputs: UnsortedSegmentSumInputs;
+  backend: BackendWasm;
+  attrs: UnsortedSegmentSumAttrs;
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, segmentIds } = inputs;
+  const { numSegments } = attrs;
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') {
+    throw new Error(`wasm UnsortedSegmentSum: unsupported dtype ${x.dtype}`);
+  }
+  const idRank = segmentIds.shape.length;
+  const rows = util.sizeFromShape(segmentIds.shape);
+  const inner = util.sizeFromShape(x.shape.slice(idRank));
+  const outShape = [numSegments, ...x.shape.slice(idRank)];
+  const out = backend.makeOutput(outShape, x.dtype);
+  const o = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
+  o.fill(0);
+  const xs = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+  const ids = backend.typedArrayFromHeap(segmentIds) as Int32Array;
+  for (let i = 0; i < rows; i++) {
+    const s = ids[i]!;
+    if (s < 0 || s >= numSegments) continue;
+    const src = i * inner;
+    const dst = s * inner;
+    for (let j = 0; j < inner; j++) o[dst + j]! += xs[src + j]!;
+  }
+  return out;
+}
+
+/** Kernel config: register with `registerKernel`. */
+export const unsortedSegmentSumConfig: KernelConfig = {
+  kernelName: UnsortedSegmentSum,
+  backendName: 'wasm',
+  kernelFunc: unsortedSegmentSum as unknown as KernelFunc,
+};
