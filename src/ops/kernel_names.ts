@@ -1,0 +1,48 @@
+/**
+ * Names, inputs and attributes of the custom kernels DetStudio adds to tfjs (the counterpart of
+ * tfjs-core's `kernel_names.ts` for our own ops). Kernel implementations per backend live in
+ * `kernels/`, the gradient in `gradients/`, and all of them are registered from one explicit list
+ * in `register_kernels.ts`.
+ */
+import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+/** Forward RoIAlign kernel (mmcv / torchvision `roi_align`, average pooling). */
+export const RoIAlign = 'RoIAlign';
+/** Backward RoIAlign kernel: the gradient with respect to the feature map. */
+export const RoIAlignGrad = 'RoIAlignGrad';
+
+/** Inputs of {@link RoIAlign}. */
+export interface RoIAlignInputs extends NamedTensorInfoMap {
+  /** Feature map, float32 `[N, H, W, C]` (NHWC). */
+  x: TensorInfo;
+  /** RoIs, float32 `[K, 5]`: `(batch_idx, x1, y1, x2, y2)` in input-image pixels. */
+  rois: TensorInfo;
+}
+
+/** Inputs of {@link RoIAlignGrad}. */
+export interface RoIAlignGradInputs extends NamedTensorInfoMap {
+  /** Upstream gradient, float32 `[K, outH, outW, C]`. */
+  dy: TensorInfo;
+  /** The forward pass's RoIs, float32 `[K, 5]`. */
+  rois: TensorInfo;
+}
+
+/** Attributes of {@link RoIAlign} (all plain numbers/booleans so tfjs can store them). */
+export interface RoIAlignAttrs {
+  /** Output height (mmcv `output_size[0]`). */
+  pooledHeight: number;
+  /** Output width (mmcv `output_size[1]`). */
+  pooledWidth: number;
+  /** Factor from image pixels to feature-map cells (1 / stride). */
+  spatialScale: number;
+  /** Samples per bin along each axis; 0 = adaptive `ceil(roi_size / output_size)`. */
+  samplingRatio: number;
+  /** `aligned=True` shifts box coordinates by -0.5 cell (pixel-centre model) and allows sub-cell RoIs. */
+  aligned: boolean;
+}
+
+/** Attributes of {@link RoIAlignGrad}: the forward attributes plus the feature-map shape. */
+export interface RoIAlignGradAttrs extends RoIAlignAttrs {
+  /** Shape of the forward input `x`, `[N, H, W, C]`. */
+  xShape: number[];
+}

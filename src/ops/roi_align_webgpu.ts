@@ -1,0 +1,155 @@
+/**
+ * WebGPU program for the RoIAlign forward pass (NHWC). One invocation computes one output element
+ * `(k, ph, pw, c)`; neighbouring invocations differ in `c`, so their feature reads are contiguous.
+ * The WGSL helpers `roiGeometry` / `axisCoeffs` follow torchvision's `roi_align` kernel and are shared
+ * with the backward program in `roi_align_grad_webgpu.ts`.
+ */
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+
+/** Invocations per workgroup of the RoIAlign programs. */
+export const ROI_ALIGN_WORKGROUP_SIZE = 64;
+
+/** Flat dispatch over `size` elements (the backend reshapes it when it exceeds a dimension limit). */
+export function flatDispatch(size: number): [number, number, number] {
+  return [Math.ceil(size / ROI_ALIGN_WORKGROUP_SIZE), 1, 1];
+}
+
+/**
+ * WGSL shared by the forward and backward programs: RoI geometry (reading the `Rois` buffer, `[K, 5]`
+ * rows `(batch_idx, x1, y1, x2, y2)`) and per-axis bilinear coefficients.
+ * `numImages`, `height`, `width` are WGSL expressions for the feature-map shape.
+ */
+export function roiAlignCommonSnippet(aligned: boolean, numImages: string): string {
+  return `
+  struct RoIGeometry {
+    batch : i32,
+    startX : f32,
+    startY : f32,
+    binW : f32,
+    binH : f32,
+    gridW : i32,
+    gridH : i32,
+    count : f32,
+  };
+
+  struct AxisCoeffs {
+    valid : bool,
+    lo : i32,
+    hi : i32,
+    frac : f32,
+  };
+
+  // batch = -1 marks a RoI whose batch index is out of range (it produces zeros).
+  fn roiGeometry(k : i32, pooledH : i32, pooledW : i32) -> RoIGeometry {
+    var g : RoIGeometry;
+    let r = k * 5;
+    g.batch = i32(Rois[r]);
+    if (g.batch < 0 || g.batch >= ${numImages}) {
+      g.batch = -1;
+    }
+    let offset = ${aligned ? '0.5' : '0.0'};
+    let s = uniforms.spatialScale;
+    g.startX = Rois[r + 1] * s - offset;
+    g.startY = Rois[r + 2] * s - offset;
+    var roiW = Rois[r + 3] * s - offset - g.startX;
+    var roiH = Rois[r + 4] * s - offset - g.startY;
+    ${aligned ? '' : 'roiW = max(roiW, 1.0);\n    roiH = max(roiH, 1.0);'}
+    g.binW = roiW / f32(pooledW);
+    g.binH = roiH / f32(pooledH);
+    if (uniforms.samplingRatio > 0) {
+      g.gridW = uniforms.samplingRatio;
+      g.gridH = uniforms.samplingRatio;
+    } else {
+      g.gridW = i32(ceil(roiW / f32(pooledW)));
+      g.gridH = i32(ceil(roiH / f32(pooledH)));
+    }
+    g.count = f32(max(g.gridW * g.gridH, 1));
+    return g;
+  }
+
+  // Bilinear neighbours along one axis of 'size' cells for a sample at v; invalid beyond [-1, size].
+  fn axisCoeffs(vIn : f32, size : i32) -> AxisCoeffs {
+    var a : AxisCoeffs;
+    a.valid = !(vIn < -1.0 || vIn > f32(size));
+    var v = max(vIn, 0.0);
+    a.lo = i32(floor(v));
+    if (a.lo >= size - 1) {
+      a.lo = size - 1;
+      a.hi = size - 1;
+      v = f32(a.lo);
+    } else {
+      a.hi = a.lo + 1;
+    }
+    a.frac = v - f32(a.lo);
+    return a;
+  }
+`;
+}
+
+/** RoIAlign forward: `Feats [N,H,W,C]`, `Rois [K,5]` → `[K, pooledH, pooledW, C]`. */
+export class RoIAlignProgram implements WebGPUProgram {
+  variableNames = ['Feats', 'Rois'];
+  uniforms = 'spatialScale : f32, samplingRatio : i32,';
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [ROI_ALIGN_WORKGROUP_SIZE, 1, 1];
+  size = true;
+  aligned: boolean;
+
+  constructor(numRois: number, pooledHeight: number, pooledWidth: number, channels: number, aligned: boolean) {
+    this.outputShape = [numRois, pooledHeight, pooledWidth, channels];
+    this.dispatchLayout = { x: [0, 1, 2, 3] };
+    this.dispatch = flatDispatch(numRois * pooledHeight * pooledWidth * channels);
+    this.aligned = aligned;
+    this.shaderKey = `roiAlign_${aligned}`;
+  }
+
+  getUserCode(): string {
+    return `
+  ${roiAlignCommonSnippet(this.aligned, 'uniforms.featsShape.x')}
+
+  fn main(index : i32) {
+    if (index < uniforms.size) {
+      let coords = getCoordsFromIndex(index);
+      let k = coords[0];
+      let ph = coords[1];
+      let pw = coords[2];
+      let c = coords[3];
+      let g = roiGeometry(k, uniforms.outShape[1], uniforms.outShape[2]);
+      if (g.batch < 0) {
+        setOutputAtIndex(index, 0.0);
+        return;
+      }
+      let height = uniforms.featsShape.y;
+      let width = uniforms.featsShape.z;
+      let channels = uniforms.featsShape.w;
+      let imageBase = g.batch * height * width * channels + c;
+      var acc = 0.0;
+      for (var iy = 0; iy < g.gridH; iy++) {
+        let y = g.startY + f32(ph) * g.binH + (f32(iy) + 0.5) * g.binH / f32(g.gridH);
+        let ay = axisCoeffs(y, height);
+        if (!ay.valid) {
+          continue;
+        }
+        let rowLo = imageBase + ay.lo * width * channels;
+        let rowHi = imageBase + ay.hi * width * channels;
+        let hy = 1.0 - ay.frac;
+        for (var ix = 0; ix < g.gridW; ix++) {
+          let x = g.startX + f32(pw) * g.binW + (f32(ix) + 0.5) * g.binW / f32(g.gridW);
+          let ax = axisCoeffs(x, width);
+          if (!ax.valid) {
+            continue;
+          }
+          let hx = 1.0 - ax.frac;
+          acc = acc + hy * hx * Feats[rowLo + ax.lo * channels] + hy * ax.frac * Feats[rowLo + ax.hi * channels] +
+              ay.frac * hx * Feats[rowHi + ax.lo * channels] + ay.frac * ax.frac * Feats[rowHi + ax.hi * channels];
+        }
+      }
+      setOutputAtIndex(index, acc / g.count);
+    }
+  }
+`;
+  }
+}
