@@ -11,6 +11,7 @@
  *
  * @see pycocotools `common/maskApi.c` and `PythonAPI/pycocotools/_mask.pyx` (ppwwyyxx/cocoapi, 2.0.11)
  */
+import { DetStudioError } from '../core/errors';
 
 /** A COCO RLE: `size` is `[h, w]`; `counts` is the compressed string or the uncompressed run lengths. */
 export interface RLE {
@@ -27,13 +28,12 @@ export interface CompressedRLE extends RLE {
 export type BoxXYWH = [number, number, number, number] | number[];
 
 /** Error raised for malformed RLE / polygon input; `field` names the offending part. */
-export class MaskFormatError extends Error {
+export class MaskFormatError extends DetStudioError {
   constructor(
     message: string,
     readonly field?: string,
   ) {
-    super(message);
-    this.name = 'MaskFormatError';
+    super('MaskFormatError', message, field === undefined ? undefined : { field });
   }
 }
 
