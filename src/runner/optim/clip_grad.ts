@@ -1,0 +1,37 @@
+/**
+ * Gradient clipping on tfjs tensors with PyTorch semantics.
+ *
+ * @see torch/nn/utils/clip_grad.py (PyTorch 1.13)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * `clip_grad_norm_`: the total norm is the `norm_type` norm of the per-gradient norms; every gradient
+ * is multiplied by `min(max_norm / (total + 1e-6), 1)`. Returns the clipped gradients (new tensors,
+ * the inputs are not disposed) and the total norm as a scalar tensor (kept on the device).
+ */
+export function clipGradNorm(
+  grads: tf.Tensor[],
+  maxNorm: number,
+  normType = 2,
+): { grads: tf.Tensor[]; totalNorm: tf.Scalar } {
+  return tf.tidy(() => {
+    if (grads.length === 0) return { grads: [], totalNorm: tf.scalar(0) };
+    let total: tf.Scalar;
+    if (normType === Infinity) {
+      total = tf.max(tf.stack(grads.map((g) => tf.max(tf.abs(g))))) as tf.Scalar;
+    } else if (normType === 2) {
+      total = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    } else {
+      const norms = grads.map((g) => tf.pow(tf.sum(tf.pow(tf.abs(g), normType)), 1 / normType));
+      total = tf.pow(tf.sum(tf.pow(tf.stack(norms), normType)), 1 / normType) as tf.Scalar;
+    }
+    const coef = tf.minimum(tf.div(tf.scalar(maxNorm), tf.add(total, 1e-6)), 1);
+    return { grads: grads.map((g) => tf.mul(g, coef)), totalNorm: total };
+  });
+}
+
+/** `clip_grad_value_`: clamps every gradient element to `[-clip_value, clip_value]`. */
+export function clipGradValue(grads: tf.Tensor[], clipValue: number): tf.Tensor[] {
+  return tf.tidy(() => grads.map((g) => tf.clipByValue(g, -clipValue, clipValue)));
+}
