@@ -1,21 +1,34 @@
 /**
- * The training kernels tfjs's wasm backend lacks, registered in one explicit list (tfjs style).
- * Import this module once, before the first training step on the `wasm` backend.
+ * The training kernels tfjs's wasm backend lacks (Conv2DBackpropFilter, UnsortedSegmentSum) and
+ * faster replacements for two it has (BatchMatMul with transposed operands, Conv2DBackpropInput),
+ * registered in one explicit list (tfjs style). Importing this module registers them; it imports the
+ * wasm backend first so the kernels it wraps exist.
  */
-import { type KernelConfig, registerKernel } from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { type KernelConfig, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { makeBatchMatMulConfig } from './kernels/BatchMatMul';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter';
+import { makeConv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum';
 
-/** Every kernel this module adds to the wasm backend. */
-export const wasmTrainingKernels: KernelConfig[] = [conv2DBackpropFilterConfig, unsortedSegmentSumConfig];
+let registered: KernelConfig[] | undefined;
 
-let registered = false;
-
-/** Registers the kernels (idempotent). */
-export function registerWasmTrainingKernels(): void {
-  if (registered) return;
-  for (const config of wasmTrainingKernels) registerKernel(config);
-  registered = true;
+/** Registers the kernels (idempotent) and returns them. */
+export function registerWasmTrainingKernels(): KernelConfig[] {
+  if (registered) return registered;
+  const configs = [
+    conv2DBackpropFilterConfig,
+    unsortedSegmentSumConfig,
+    makeBatchMatMulConfig(),
+    makeConv2DBackpropInputConfig(),
+  ];
+  for (const config of configs) {
+    // Replacing a kernel the backend registered itself: unregister first (no duplicate warning).
+    if (getKernel(config.kernelName, 'wasm')) unregisterKernel(config.kernelName, 'wasm');
+    registerKernel(config);
+  }
+  registered = configs;
+  return configs;
 }
 
 registerWasmTrainingKernels();

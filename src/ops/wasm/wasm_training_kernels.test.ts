@@ -71,6 +71,41 @@ describe('wasm Conv2DBackpropFilter (XNNPACK conv of transposed tensors) vs cpu'
       const got = await on('wasm', run);
       expect(got.shape).toEqual(ref.shape);
       expect(maxRelErr(got.values, ref.values)).toBeLessThan(1e-5);
+      // Input gradient (Conv2DBackpropInput, replaced by an XNNPACK convolution).
+      const runX = () => {
+        const x = tf.tensor4d(xv, c.x);
+        const w = tf.tensor4d(wv, wShape);
+        return tf.grad((x: tf.Tensor4D) => {
+          const y = tf.conv2d(x, w, c.stride, pad);
+          return tf.sum(tf.mul(y, tf.cos(tf.range(0, y.size).reshape(y.shape))));
+        })(x);
+      };
+      const refX = await on('cpu', runX);
+      const gotX = await on('wasm', runX);
+      expect(gotX.shape).toEqual(refX.shape);
+      expect(maxRelErr(gotX.values, refX.values)).toBeLessThan(1e-5);
+    });
+  }
+});
+
+describe('wasm BatchMatMul with transposed operands vs cpu', () => {
+  const shapes: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+    { a: [5, 3], b: [4, 3], ta: false, tb: true },
+    { a: [3, 5], b: [3, 4], ta: true, tb: false },
+    { a: [3, 5], b: [4, 3], ta: true, tb: true },
+    { a: [2, 5, 3], b: [2, 4, 3], ta: false, tb: true },
+    { a: [2, 3, 5], b: [1, 3, 4], ta: true, tb: false },
+    { a: [1, 5, 3], b: [3, 4, 3], ta: false, tb: true },
+  ];
+  for (const s of shapes) {
+    it(`${JSON.stringify(s.a)}${s.ta ? 'ᵀ' : ''} × ${JSON.stringify(s.b)}${s.tb ? 'ᵀ' : ''}`, async () => {
+      const av = seeded(s.a.reduce((p, q) => p * q), 5);
+      const bv = seeded(s.b.reduce((p, q) => p * q), 6);
+      const run = () => tf.matMul(tf.tensor(av, s.a), tf.tensor(bv, s.b), s.ta, s.tb);
+      const ref = await on('cpu', run);
+      const got = await on('wasm', run);
+      expect(got.shape).toEqual(ref.shape);
+      expect(maxRelErr(got.values, ref.values)).toBeLessThan(1e-5);
     });
   }
 });

@@ -1,21 +1,13 @@
 /**
- * `Conv2DBackpropFilter` for the wasm backend (tfjs 4.22 has none), built on the backend's own
- * XNNPACK convolution instead of JavaScript loops.
+ * `Conv2DBackpropFilter` for the wasm backend (tfjs 4.22 has none), on XNNPACK's GEMM:
  *
- * The filter gradient of a convolution is itself a convolution:
+ *   dW[kh, kw, ci, co] = Σ_{n, oh, ow} x[n, oh·sh + kh − pt, ow·sw + kw − pl, ci] · dy[n, oh, ow, co]
+ *                      = colsᵀ · dy,   colsᵀ[(kh·KW + kw)·Ci + ci, (n, oh, ow)] = x[n, oh·sh + kh − pt, …, ci]
  *
- *   dW[kh, kw, ci, co] = Σ_{n, oh, ow} x[n, oh·s + kh·d − pt, ow·s + kw·d − pl, ci] · dy[n, oh, ow, co]
- *
- * which is the NHWC convolution of X' = transpose(x, [3, 1, 2, 0]) (shape [Ci, H, W, N]: input channels
- * become the batch, the batch becomes the channels) with the filter F' = transpose(dy, [1, 2, 0, 3])
- * (shape [OH, OW, N, Co]), using stride d and dilation s (the forward stride becomes the dilation), the
- * forward's top/left padding, and a bottom/right padding chosen so that the output is exactly KH × KW
- * (negative means: crop the input first). The result [Ci, KH, KW, Co] is transposed to HWIO.
- *
- * Inputs x: [N, H, W, Ci] float32 (channelsLast only); dy: [N, OH, OW, Co]. Attrs as tfjs's
- * `Conv2DBackpropFilterAttrs` (strides, pad incl. explicit, dataFormat 'NHWC', dimRoundingMode,
- * filterShape [KH, KW, Ci, Co]). Dilations of the forward conv are 1 (tfjs's conv2d gradient
- * requires it).
+ * `colsᵀ` (a transposed im2col, zeros outside the image) is filled row by row from x transposed to
+ * [N, Ci, H, W], so every row copy is contiguous; the product is one plain GEMM whose result is
+ * already HWIO. Images are processed in chunks so the column buffer stays bounded. Forward dilation
+ * must be 1 (tfjs's conv2d gradient requires it); NHWC only.
  */
 import {
   backend_util,
@@ -27,29 +19,10 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { transposeConfig } from '@tensorflow/tfjs-backend-wasm/dist/kernels/Transpose';
-import { sliceConfig } from '@tensorflow/tfjs-backend-wasm/dist/kernels/Slice';
+import { alloc, free, heapF32, matMulNN, transposeF32 } from './wasm_util';
 
-type WasmConv2d = (
-  xId: number, batch: number, inH: number, inW: number, filterId: number, fH: number, fW: number,
-  padTop: number, padRight: number, padBottom: number, padLeft: number, isSamePad: number,
-  dilH: number, dilW: number, strideH: number, strideW: number, inC: number, outC: number, outId: number,
-) => void;
-
-let wasmConv2d: WasmConv2d;
-
-function setup(backend: BackendWasm): void {
-  // The same exported C function the wasm backend's Conv2D kernel uses (XNNPACK convolution).
-  wasmConv2d = backend.wasm.cwrap('Conv2D', null, Array(19).fill('number')) as unknown as WasmConv2d;
-  // The module instances of the helper kernels imported here may not be the ones the backend set up
-  // (a bundler can load the package twice): give them their cwrapped functions too.
-  transposeConfig.setupFunc?.(backend);
-  sliceConfig.setupFunc?.(backend);
-}
-
-function transpose(backend: BackendWasm, x: TensorInfo, perm: number[]): TensorInfo {
-  return (transposeConfig.kernelFunc as KernelFunc)({ inputs: { x }, backend, attrs: { perm } }) as TensorInfo;
-}
+/** Upper bound on the column buffer, in floats (256 MiB). */
+const MAX_COLS = 1 << 26;
 
 function conv2DBackpropFilter(args: {
   inputs: Conv2DBackpropFilterInputs;
@@ -57,55 +30,67 @@ function conv2DBackpropFilter(args: {
   attrs: Conv2DBackpropFilterAttrs;
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  if (!wasmConv2d) setup(backend); // registered after the backend initialised: no setup call came
   const { x, dy } = inputs;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   const $dataFormat = backend_util.convertConv2DDataFormat(dataFormat);
   if ($dataFormat !== 'channelsLast') {
     throw new Error(`wasm Conv2DBackpropFilter supports only NHWC, got ${dataFormat}`);
   }
-  const convInfo = backend_util.computeConv2DInfo(
+  const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, $dataFormat);
-  const [n, inH, inW, inC] = x.shape as [number, number, number, number];
-  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = convInfo;
-  const outC = convInfo.outChannels;
-  const dh = convInfo.dilationHeight;
-  const dw = convInfo.dilationWidth;
-  const padTop = convInfo.padInfo.top;
-  const padLeft = convInfo.padInfo.left;
-  // Bottom/right padding making the (stride dh, dilation sh) conv produce exactly kh rows (kw cols).
-  let padBottom = dh * (kh - 1) + sh * (oh - 1) + 1 - inH - padTop;
-  let padRight = dw * (kw - 1) + sw * (ow - 1) + 1 - inW - padLeft;
+  const [n, h, w, ci] = x.shape as [number, number, number, number];
+  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const co = info.outChannels;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const rows = kh * kw * ci;
+  const plane = oh * ow;
+  const chunk = Math.max(1, Math.min(n, Math.floor(MAX_COLS / (rows * plane))));
 
-  const temps: TensorInfo[] = [];
-  let src: TensorInfo = x;
-  let srcH = inH;
-  let srcW = inW;
-  if (padBottom < 0 || padRight < 0) {
-    // Rows/cols the forward conv never read: crop them rather than pass negative padding.
-    srcH = padBottom < 0 ? inH + padBottom : inH;
-    srcW = padRight < 0 ? inW + padRight : inW;
-    src = (sliceConfig.kernelFunc as KernelFunc)({
-      inputs: { x }, backend, attrs: { begin: [0, 0, 0, 0], size: [n, srcH, srcW, inC] },
-    }) as TensorInfo;
-    temps.push(src);
-    padBottom = Math.max(padBottom, 0);
-    padRight = Math.max(padRight, 0);
+  const xT = transposeF32(backend, x, [0, 3, 1, 2]); // [N, Ci, H, W]
+  const out = alloc(backend, [kh, kw, ci, co]);
+  heapF32(backend, out).fill(0);
+  for (let n0 = 0; n0 < n; n0 += chunk) {
+    const nb = Math.min(chunk, n - n0);
+    const cols = alloc(backend, [1, rows, nb * plane]);
+    const dyChunk = nb === n ? dy : alloc(backend, [nb * plane, co]);
+    {
+      const c = heapF32(backend, cols);
+      const src = heapF32(backend, xT);
+      if (dyChunk !== dy) heapF32(backend, dyChunk).set(heapF32(backend, dy).subarray(n0 * plane * co, (n0 + nb) * plane * co));
+      const width = nb * plane;
+      for (let a = 0; a < kh; a++) {
+        for (let b = 0; b < kw; b++) {
+          for (let k = 0; k < ci; k++) {
+            const rowBase = ((a * kw + b) * ci + k) * width;
+            for (let i = 0; i < nb; i++) {
+              const planeBase = ((n0 + i) * ci + k) * h * w;
+              const colBase = rowBase + i * plane;
+              for (let y = 0; y < oh; y++) {
+                const iy = y * sh + a - pt;
+                const dst = colBase + y * ow;
+                if (iy < 0 || iy >= h) {
+                  c.fill(0, dst, dst + ow);
+                  continue;
+                }
+                const srcRow = planeBase + iy * w;
+                for (let xo = 0, ix = b - pl; xo < ow; xo++, ix += sw) {
+                  c[dst + xo] = ix >= 0 && ix < w ? src[srcRow + ix]! : 0;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    const part = matMulNN(backend, cols, [1, rows, nb * plane], { ...dyChunk, shape: [1, nb * plane, co] }, [1, nb * plane, co]);
+    const acc = heapF32(backend, out);
+    const p = heapF32(backend, part);
+    for (let i = 0; i < acc.length; i++) acc[i]! += p[i]!;
+    free(backend, cols, part);
+    if (dyChunk !== dy) free(backend, dyChunk);
   }
-  const xT = transpose(backend, src, [3, 1, 2, 0]); // [Ci, H, W, N]
-  const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, N, Co]
-  temps.push(xT, dyT);
-
-  const raw = backend.makeOutput([inC, kh, kw, outC], 'float32'); // [Ci, KH, KW, Co]
-  temps.push(raw);
-  wasmConv2d(
-    backend.dataIdMap.get(xT.dataId)!.id, inC, srcH, srcW,
-    backend.dataIdMap.get(dyT.dataId)!.id, oh, ow,
-    padTop, padRight, padBottom, padLeft, 0,
-    sh, sw, dh, dw, n, outC,
-    backend.dataIdMap.get(raw.dataId)!.id);
-  const out = transpose(backend, raw, [1, 2, 0, 3]); // [KH, KW, Ci, Co]
-  for (const t of temps) backend.disposeData(t.dataId);
+  free(backend, xT);
   return out;
 }
 
@@ -113,6 +98,5 @@ function conv2DBackpropFilter(args: {
 export const conv2DBackpropFilterConfig: KernelConfig = {
   kernelName: Conv2DBackpropFilter,
   backendName: 'wasm',
-  setupFunc: setup as unknown as KernelConfig['setupFunc'],
   kernelFunc: conv2DBackpropFilter as unknown as KernelFunc,
 };
