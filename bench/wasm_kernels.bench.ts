@@ -44,9 +44,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const dy = tf.randomNormal(y.shape);
     const gflop = (2 * y.size * c.k * c.k * c.x[3]) / 1e9;
     const fwd = median(() => tf.conv2d(x, w, c.s, pad));
-    const attrs = { strides: c.s, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-    const bpf = median(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor);
-    const bpi = median(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }) as tf.Tensor);
+    const attrs = { strides: c.s, pad, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
+    const bpf = median(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+    const bpi = median(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
     tf.dispose([x, w, y, dy]);
     return {
       shape: `${c.x.join('x')} k${c.k} s${c.s} -> ${c.co}`, gflop: round(gflop),

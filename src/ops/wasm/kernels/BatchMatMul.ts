@@ -29,7 +29,8 @@ function to3d(t: TensorInfo): number[] {
 
 function batchMatMul(args: { inputs: BatchMatMulInputs; backend: BackendWasm; attrs: BatchMatMulAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const { a, b } = inputs;
+  const a = inputs.a as TensorInfo;
+  const b = inputs.b as TensorInfo;
   const { transposeA, transposeB } = attrs;
   if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return original!(args as never) as TensorInfo;

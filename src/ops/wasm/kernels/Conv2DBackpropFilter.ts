@@ -30,7 +30,8 @@ function conv2DBackpropFilter(args: {
   attrs: Conv2DBackpropFilterAttrs;
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const { x, dy } = inputs;
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   const $dataFormat = backend_util.convertConv2DDataFormat(dataFormat);
   if ($dataFormat !== 'channelsLast') {

@@ -30,7 +30,8 @@ function conv2DBackpropInput(args: {
   attrs: Conv2DBackpropInputAttrs;
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const { dy, filter } = inputs;
+  const dy = inputs.dy as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
   const $dataFormat = backend_util.convertConv2DDataFormat(dataFormat);
   const info = backend_util.computeConv2DInfo(

@@ -23,7 +23,8 @@ function unsortedSegmentSum(args: {
   attrs: UnsortedSegmentSumAttrs;
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const { x, segmentIds } = inputs;
+  const x = inputs.x as TensorInfo;
+  const segmentIds = inputs.segmentIds as TensorInfo;
   const { numSegments } = attrs;
   if (x.dtype !== 'float32' && x.dtype !== 'int32') {
     throw new Error(`wasm UnsortedSegmentSum: unsupported dtype ${x.dtype}`);
