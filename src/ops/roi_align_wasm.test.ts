@@ -31,7 +31,7 @@ describe('roiAlign on wasm', () => {
     ]);
     const g = await tf.grad((a: tf.Tensor) => tf.sum(roiAlign(a as tf.Tensor4D, rois, { outputSize: 1, spatialScale: 1 })))(x).data();
     // Each RoI spreads a total weight of 1 per channel; two RoIs and two channels give 4.
-    expect(g.reduce((s, v) => s + v, 0)).toBeCloseTo(4, 5);
+    expect(Array.from(g).reduce((s, v) => s + v, 0)).toBeCloseTo(4, 5);
     // Cells far from the RoIs get exactly zero (the output buffer is zero-filled, not left as heap garbage).
     expect(g[(5 * 6 + 5) * 2]).toBe(0);
   });
