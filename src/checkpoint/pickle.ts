@@ -406,7 +406,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}, start
     stack = prev;
     return items;
   };
-  const findClass = (module: string, name: string): unknown => {
+  const findClass = (rawModule: string, name: string): unknown => {
+    const module = rawModule === '__builtin__' ? 'builtins' : rawModule === 'copy_reg' ? 'copyreg' : rawModule;
     const g = findAllowedGlobal(module, name);
     if (g) return g;
     if (opaqueAllowed(options.opaqueGlobals, module, name)) {
