@@ -62,8 +62,8 @@ describe('wasm Conv2DBackpropFilter (XNNPACK conv of transposed tensors) vs cpu'
         const x = tf.tensor4d(xv, c.x);
         const w = tf.tensor4d(wv, wShape);
         // A non-uniform upstream gradient: weight each output element differently.
-        return tf.grad((w: tf.Tensor4D) => {
-          const y = tf.conv2d(x, w, c.stride, pad);
+        return tf.grad((w: tf.Tensor) => {
+          const y = tf.conv2d(x, w as tf.Tensor4D, c.stride, pad);
           return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
         })(w);
       };
@@ -75,8 +75,8 @@ describe('wasm Conv2DBackpropFilter (XNNPACK conv of transposed tensors) vs cpu'
       const runX = () => {
         const x = tf.tensor4d(xv, c.x);
         const w = tf.tensor4d(wv, wShape);
-        return tf.grad((x: tf.Tensor4D) => {
-          const y = tf.conv2d(x, w, c.stride, pad);
+        return tf.grad((x: tf.Tensor) => {
+          const y = tf.conv2d(x as tf.Tensor4D, w, c.stride, pad);
           return tf.sum(tf.mul(y, tf.cos(tf.range(0, y.size).reshape(y.shape))));
         })(x);
       };

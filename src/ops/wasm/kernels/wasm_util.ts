@@ -24,7 +24,8 @@ const fns = new WeakMap<BackendWasm, { conv2d: WasmConv2d; transpose: WasmTransp
 function wasmFns(backend: BackendWasm) {
   let f = fns.get(backend);
   if (!f) {
-    const cwrap = backend.wasm.cwrap.bind(backend.wasm);
+    const mod = backend.wasm as unknown as { cwrap(name: string, ret: null, args: string[]): unknown };
+    const cwrap = mod.cwrap.bind(mod);
     f = {
       conv2d: cwrap('Conv2D', null, Array(19).fill('number')) as unknown as WasmConv2d,
       transpose: cwrap('Transpose', null, ['number', 'array', 'number', 'number', 'number', 'array', 'number']) as unknown as WasmTranspose,
