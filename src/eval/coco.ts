@@ -114,6 +114,7 @@ function checkBox(v: unknown, collection: string, index: number): number[] {
 }
 
 function short(v: unknown): string {
+  if (typeof v === 'number') return String(v);
   let s: string;
   try {
     s = JSON.stringify(v) ?? String(v);
@@ -121,6 +122,49 @@ function short(v: unknown): string {
     s = String(v);
   }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+const SENTINEL = '\u0000py:';
+
+/**
+ * Parses JSON as Python's `json.load` does, accepting the `NaN`, `Infinity` and `-Infinity` tokens
+ * Python's `json.dump` writes (they come back as JS numbers, so validation can name the record that
+ * holds them). Throws `SyntaxError` like `JSON.parse` for anything else.
+ */
+export function parsePythonJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!/NaN|Infinity/.test(text)) throw err;
+  }
+  const parts: string[] = [];
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash escape
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) {
+      inString = true;
+      continue;
+    }
+    for (const tok of ['NaN', '-Infinity', 'Infinity']) {
+      if (text.startsWith(tok, i)) {
+        parts.push(text.slice(last, i), JSON.stringify(SENTINEL + tok));
+        i += tok.length - 1;
+        last = i + 1;
+        break;
+      }
+    }
+  }
+  parts.push(text.slice(last));
+  const values: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
+  return JSON.parse(parts.join(''), (_k, v: unknown) =>
+    typeof v === 'string' && v.startsWith(SENTINEL) ? values[v.slice(SENTINEL.length)] : v,
+  );
 }
 
 /**
