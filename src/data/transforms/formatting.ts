@@ -1,0 +1,91 @@
+/**
+ * `PackDetInputs`: image HWC → CHW (still uint8, BGR), instances split into `gt_instances`
+ * (ignore flag 0) and `ignored_instances` (crowd), metainfo from `meta_keys`.
+ *
+ * @see mmdet/datasets/transforms/formatting.py (3.3)
+ */
+import type { BitmapMasks, Results, Transform } from './types.ts';
+
+/** `InstanceData` of a sample: boxes `[n*4]` float32 x1y1x2y2, labels, bitmap masks. */
+export interface InstanceData {
+  bboxes: Float32Array;
+  labels: Int32Array;
+  masks?: BitmapMasks;
+}
+
+/** A `DetDataSample` as plain data. */
+export interface DetDataSample {
+  metainfo: Record<string, unknown>;
+  gt_instances: InstanceData;
+  ignored_instances: InstanceData;
+}
+
+/** What `PackDetInputs` returns: `inputs` is CHW uint8 (BGR) with its shape. */
+export interface PackedInputs {
+  inputs: { shape: [number, number, number]; data: Uint8Array };
+  data_samples: DetDataSample;
+}
+
+/** Options of {@link PackDetInputs}. */
+export interface PackDetInputsCfg {
+  meta_keys?: string[];
+}
+
+/** MMDetection's default `meta_keys`. */
+export const DEFAULT_META_KEYS = ['img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip', 'flip_direction'];
+
+function selectInstances(results: Results, keep: number[]): InstanceData {
+  const b = results.gt_bboxes ?? new Float32Array(0);
+  const l = results.gt_bboxes_labels ?? new Int32Array(0);
+  const out: InstanceData = {
+    bboxes: new Float32Array(keep.length * 4),
+    labels: new Int32Array(keep.length),
+  };
+  keep.forEach((k, i) => {
+    out.bboxes.set(b.subarray(k * 4, k * 4 + 4), i * 4);
+    out.labels[i] = l[k]!;
+  });
+  const m = results.gt_masks;
+  if (m) {
+    const plane = m.height * m.width;
+    const data = new Uint8Array(keep.length * plane);
+    keep.forEach((k, i) => data.set(m.data.subarray(k * plane, (k + 1) * plane), i * plane));
+    out.masks = { n: keep.length, height: m.height, width: m.width, data };
+  }
+  return out;
+}
+
+/** `PackDetInputs`: the last step of a pipeline; its results are `{inputs, data_samples}` ({@link PackedInputs}). */
+export class PackDetInputs implements Transform {
+  readonly type = 'PackDetInputs';
+  private readonly metaKeys: string[];
+
+  constructor(cfg: PackDetInputsCfg = {}) {
+    this.metaKeys = cfg.meta_keys ?? DEFAULT_META_KEYS;
+  }
+
+  /** Packs results into model inputs. */
+  pack(results: Results): PackedInputs {
+    const img = results.img;
+    if (!img) throw new Error('PackDetInputs: results has no img');
+    const { height: h, width: w, channels: c } = img;
+    const chw = new Uint8Array(c * h * w);
+    const plane = h * w;
+    for (let i = 0, s = 0; i < plane; i++, s += c) for (let k = 0; k < c; k++) chw[k * plane + i] = img.data[s + k]!;
+    const flags = results.gt_ignore_flags;
+    const n = results.gt_bboxes ? results.gt_bboxes.length / 4 : 0;
+    const valid: number[] = [];
+    const ignored: number[] = [];
+    for (let i = 0; i < n; i++) (flags && flags[i] ? ignored : valid).push(i);
+    const metainfo: Record<string, unknown> = {};
+    for (const k of this.metaKeys) if (k in results) metainfo[k] = results[k];
+    return {
+      inputs: { shape: [c, h, w], data: chw },
+      data_samples: { metainfo, gt_instances: selectInstances(results, valid), ignored_instances: selectInstances(results, ignored) },
+    };
+  }
+
+  transform(results: Results): Results {
+    return this.pack(results) as unknown as Results;
+  }
+}
