@@ -104,6 +104,8 @@ export interface UpdateResult {
   loss: tf.Scalar;
   /** Total gradient norm before clipping (when `clip_grad` is set; caller disposes). */
   gradNorm?: tf.Scalar;
+  /** True when the loss was not finite and no update was applied. */
+  skipped?: boolean;
 }
 
 /** Wraps SGD with gradient computation and clipping, as MMEngine's `OptimWrapper`. */
@@ -146,10 +148,21 @@ export class OptimWrapper implements HasParamGroups {
   /**
    * Forward + backward + step (`update_params`): computes the gradients of `lossFn` with respect to
    * every parameter in the groups, clips them if configured, applies SGD and frees the gradients.
+   * With `checkFinite`, the loss is read first and a NaN/Inf loss skips the update (`skipped`).
    */
-  updateParams(lossFn: () => tf.Scalar): UpdateResult {
+  async updateParams(lossFn: () => tf.Scalar, opts: { checkFinite?: boolean } = {}): Promise<UpdateResult> {
     const { value, grads } = tf.variableGrads(lossFn, this.vars);
     const names = Object.keys(grads);
+    const disposeGrads = (): void => {
+      for (const k of names) grads[k]!.dispose();
+    };
+    if (opts.checkFinite) {
+      const v = (await value.data())[0]!;
+      if (!Number.isFinite(v)) {
+        disposeGrads();
+        return { loss: value, skipped: true };
+      }
+    }
     let list = names.map((k) => grads[k]!);
     let gradNorm: tf.Scalar | undefined;
     let clipped: tf.Tensor[] | null = null;
@@ -168,10 +181,10 @@ export class OptimWrapper implements HasParamGroups {
     try {
       this.optimizer.step(byParam);
     } finally {
-      for (const k of names) grads[k]!.dispose();
+      disposeGrads();
       if (clipped) for (const t of clipped) t.dispose();
     }
-    return { loss: value, gradNorm };
+    return { loss: value, gradNorm, skipped: false };
   }
 
   /** Optimizer state (PyTorch layout). */

@@ -184,7 +184,7 @@ describe('paramwise_cfg and optim wrapper', () => {
     expect(ow.getLr()).toEqual([0.05]);
     expect(scaleLr(ow, { enable: false, base_batch_size: 16 }, 8)).toBeNull();
     // loss = sum(w^2) → grad 2w = [2, 4], norm sqrt(20) → clipped to unit norm
-    const { loss, gradNorm } = ow.updateParams(() => tf.sum(tf.square(w)) as tf.Scalar);
+    const { loss, gradNorm } = await ow.updateParams(() => tf.sum(tf.square(w)) as tf.Scalar);
     expect((await loss.data())[0]).toBe(5);
     expect((await gradNorm!.data())[0]).toBeCloseTo(Math.sqrt(20), 5);
     const got = await w.data();
