@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { RandomFlip } from './flip.ts';
+import { rescaleSize } from './image_ops.ts';
+import { RandomResize, Resize } from './resize.ts';
+import { seededRng, type Results } from './types.ts';
+import { buildTransform, UnknownTransformError } from './compose.ts';
+
+function sample(w: number, h: number): Results {
+  const data = new Uint8Array(w * h * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 255;
+  return {
+    img: { width: w, height: h, channels: 3, data },
+    img_shape: [h, w],
+    gt_bboxes: Float32Array.from([10, 20, 110, 220]),
+    gt_masks: { n: 1, height: h, width: w, data: new Uint8Array(w * h).fill(1) },
+  };
+}
+
+describe('RandomResize (mmcv semantics, Cityscapes train scale)', () => {
+  it('draws edge_0 in [2048, 2048] and edge_1 in [800, 1024]; keep_ratio makes the short side 800..1024', () => {
+    const t = new RandomResize({ scale: [[2048, 800], [2048, 1024]], keep_ratio: true }, seededRng(1));
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const [w, h] = t.randomScale();
+      expect(w).toBe(2048);
+      expect(h).toBeGreaterThanOrEqual(800);
+      expect(h).toBeLessThanOrEqual(1024);
+      seen.add(h);
+      const size = rescaleSize([2048, 1024], [w, h]).size;
+      expect(size).toEqual([2 * h, h]);
+    }
+    expect(seen.has(800) && seen.has(1024)).toBe(true);
+  });
+  it('is reproducible with a seeded rng and resizes image, boxes and masks consistently', () => {
+    const a = new RandomResize({ scale: [[64, 20], [64, 40]], keep_ratio: true }, seededRng(7));
+    const b = new RandomResize({ scale: [[64, 20], [64, 40]], keep_ratio: true }, seededRng(7));
+    const ra = a.transform(sample(64, 32));
+    const rb = b.transform(sample(64, 32));
+    expect(ra.scale).toEqual(rb.scale);
+    expect(ra.img_shape).toEqual([ra.img!.height, ra.img!.width]);
+    expect([ra.gt_masks!.height, ra.gt_masks!.width]).toEqual(ra.img_shape);
+    expect(ra.scale_factor).toEqual([ra.img!.width / 64, ra.img!.height / 32]);
+  });
+  it('ratio_range form scales (w, h) by a random ratio', () => {
+    const t = new RandomResize({ scale: [100, 50], ratio_range: [0.5, 2.0], keep_ratio: true }, seededRng(3));
+    for (let i = 0; i < 50; i++) {
+      const [w, h] = t.randomScale();
+      expect(w).toBeGreaterThanOrEqual(50);
+      expect(w).toBeLessThanOrEqual(200);
+      expect(h).toBeGreaterThanOrEqual(25);
+      expect(h).toBeLessThanOrEqual(100);
+      expect(Math.abs(w / 100 - h / 50)).toBeLessThan(0.03);
+    }
+  });
+  it('Resize without keep_ratio gives unequal factors and clips boxes', () => {
+    const r = new Resize({ scale: [32, 8], keep_ratio: false }).transform(sample(64, 32));
+    expect(r.scale_factor).toEqual([0.5, 0.25]);
+    expect(Array.from(r.gt_bboxes!)).toEqual([5, 5, 32, 8]);
+  });
+});
+
+describe('RandomFlip', () => {
+  it('flips with the given probability and mirrors boxes as W - x', () => {
+    const t = new RandomFlip({ prob: 0.5 }, seededRng(11));
+    let flips = 0;
+    for (let i = 0; i < 1000; i++) {
+      const r = t.transform(sample(8, 4));
+      if (r.flip) {
+        flips++;
+        expect(r.flip_direction).toBe('horizontal');
+        expect(Array.from(r.gt_bboxes!)).toEqual([8 - 110, 20, 8 - 10, 220]);
+        expect(r.img!.data.subarray(0, 3)).toEqual(sample(8, 4).img!.data.subarray(21, 24));
+      } else expect(r.flip_direction).toBeNull();
+    }
+    expect(flips).toBeGreaterThan(430);
+    expect(flips).toBeLessThan(570);
+  });
+  it('prob=1 always flips; vertical flips y', () => {
+    const r = new RandomFlip({ prob: 1.0, direction: 'vertical' }).transform(sample(8, 4));
+    expect(Array.from(r.gt_bboxes!)).toEqual([10, 4 - 220, 110, 4 - 20]);
+  });
+});
+
+describe('buildTransform', () => {
+  it('builds by mmdet type name and explains an unknown type', () => {
+    expect(buildTransform({ type: 'RandomFlip', prob: 0.5 }, { readFile: async () => new Uint8Array() }).type).toBe('RandomFlip');
+    expect(() => buildTransform({ type: 'RandomFlipp' }, { readFile: async () => new Uint8Array() })).toThrow(UnknownTransformError);
+  });
+});
