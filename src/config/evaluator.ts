@@ -494,7 +494,7 @@ class Evaluator {
       case 'String': {
         const { value, bytes } = decodeString(this.text(n));
         if (bytes) throw this.err(SUBSET_ERROR, 'bytes literals are not supported in a config', n);
-        this.alloc(value.length >> 4, n);
+        this.alloc(Math.floor(value.length / 16), n);
         return value;
       }
       case 'ContinuedString': {
@@ -621,7 +621,7 @@ class Evaluator {
       pos = rep.to;
     }
     out += decodeFStringPiece(this.src.slice(pos, bodyEnd), isRaw);
-    this.alloc(out.length >> 4, n);
+    this.alloc(Math.floor(out.length / 16), n);
     return out;
   }
 
@@ -862,7 +862,7 @@ class Evaluator {
     }
     if (op === '+') {
       if (typeof a === 'string' && typeof b === 'string') {
-        this.alloc((a.length + b.length) >> 4, n);
+        this.alloc(Math.floor((a.length + b.length) / 16), n);
         return a + b;
       }
       if (Array.isArray(a) && Array.isArray(b)) {
@@ -880,7 +880,7 @@ class Evaluator {
     if (op === '*') {
       const [seq, k] = y !== undefined && !(b instanceof PyFloat) ? [a, y] : x !== undefined && !(a instanceof PyFloat) ? [b, x] : [undefined, 0];
       if (typeof seq === 'string') {
-        this.alloc((seq.length * Math.max(0, k)) >> 4, n);
+        this.alloc(Math.floor((seq.length * Math.max(0, k)) / 16), n);
         return seq.repeat(Math.max(0, k));
       }
       if (Array.isArray(seq)) return this.repeat(seq, k, n);
@@ -1352,7 +1352,7 @@ class Evaluator {
           else if (conv === 's') v = str(v);
           return formatValue(v, spec ?? '', (msg) => this.err('ValueError', msg, n));
         });
-        this.alloc(out.length >> 4, n);
+        this.alloc(Math.floor(out.length / 16), n);
         return out;
       }
       case 'join': {

@@ -504,6 +504,9 @@ class Loader {
       if (e.via && file !== entry) err.via = e.via;
       return err;
     }
+    if (e instanceof RangeError && /Invalid (string|array) length/.test(e.message)) {
+      return { name: 'MemoryError', message: `the config builds a value too large to hold (${e.message})`, ...locate(entry, this.texts.get(entry) ?? '', 0, 0) };
+    }
     if (e instanceof RangeError) {
       return { name: 'RecursionError', message: `maximum recursion depth exceeded (${e.message})`, ...locate(entry, this.texts.get(entry) ?? '', 0, 0) };
     }
