@@ -537,8 +537,8 @@ export class Runner<S = unknown, P = unknown> {
     let logVars: Array<[string, tf.Scalar]> = [];
     let extra: Record<string, number> | undefined;
     const res = await this.optimWrapper.updateParams(
-      () => {
-        const out = this.model.loss(batch);
+      async () => {
+        const out = await this.model.loss(batch);
         const parsed = parseLosses(out.losses);
         logVars = parsed.logVars.map(([k, v]) => [k, tf.keep(v)]);
         extra = out.parsedLog;

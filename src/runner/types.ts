@@ -17,8 +17,8 @@ export interface LossOutput {
 export interface RunnerModel<S = unknown, P = unknown> {
   /** Every parameter with its mmdet state_dict key; frozen ones have `variable.trainable === false`. */
   namedParameters(): NamedParameter[];
-  /** Forward in loss mode for a batch (list of samples). Called inside `tf.variableGrads`. */
-  loss(batch: S[]): LossOutput;
+  /** Forward in loss mode for a batch (list of samples). Called while a gradient tape records; may be async. */
+  loss(batch: S[]): LossOutput | Promise<LossOutput>;
   /** Forward in predict mode; one prediction per sample. */
   predict(batch: S[]): P[] | Promise<P[]>;
   /** Switches train/eval behaviour (`model.train()` / `model.eval()`). */

@@ -6,6 +6,7 @@
  * @see mmengine/optim/optimizer/optimizer_wrapper.py, default_constructor.py (MMEngine 0.10)
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { variableGradsAsync } from '../../models/utils/grads';
 import { clipGradNorm, clipGradValue } from './clip_grad';
 import type { HasParamGroups, ParamGroup } from './param_group';
 import { SGD, type OptimizerStateDict, type SGDOptions } from './sgd';
@@ -150,12 +151,15 @@ export class OptimWrapper implements HasParamGroups {
    * every parameter in the groups, clips them if configured, applies SGD and frees the gradients.
    * With `checkFinite`, the loss is read first and a NaN/Inf loss skips the update (`skipped`).
    */
-  async updateParams(lossFn: () => tf.Scalar, opts: { checkFinite?: boolean } = {}): Promise<UpdateResult> {
-    const { value, grads } = tf.variableGrads(lossFn, this.vars);
+  async updateParams(lossFn: () => tf.Scalar | Promise<tf.Scalar>, opts: { checkFinite?: boolean } = {}): Promise<UpdateResult> {
+    // The loss may be async (a two-stage detector reads proposals back between its stages), so the
+    // gradient tape is kept open across awaits by the models' variableGradsAsync.
+    const { value, grads } = await variableGradsAsync(async () => ({ loss: await lossFn(), extra: [] as tf.Tensor[] }), this.vars);
     const names = Object.keys(grads);
     const disposeGrads = (): void => {
       for (const k of names) grads[k]!.dispose();
     };
+    if (names.length === 0) throw new Error('the loss does not depend on any trainable parameter');
     if (opts.checkFinite) {
       const v = (await value.data())[0]!;
       if (!Number.isFinite(v)) {
