@@ -73,7 +73,7 @@ describe('CocoMetric as MMDetection runs it', () => {
     );
     expect(out.bbox).toEqual([{ image_id: 3, bbox: [1.5, 2, 2.5, 5], score: Math.fround(0.7), category_id: 20 }]);
     expect(out.segm![0].segmentation).toEqual({ size: [6, 4], counts: '=1:' });
-    expect(decodeRowMajor(out.segm![0].segmentation as RLE)).toEqual(mask);
+    expect(Array.from(decodeRowMajor(out.segm![0].segmentation as RLE))).toEqual(Array.from(mask));
   });
 
   it('rejects a label without a category, naming the prediction', () => {

@@ -260,12 +260,20 @@ export class COCOeval {
     const [lo, hi] = aRng;
     const G = gtAll.length;
     // ground truth: not ignored first (stable)
-    const ign = gtAll.map((g) => (g.iscrowd || g.area < lo || g.area > hi ? 1 : 0));
-    const gtind: number[] = [];
-    for (let g = 0; g < G; g++) if (!ign[g]) gtind.push(g);
-    for (let g = 0; g < G; g++) if (ign[g]) gtind.push(g);
-    const gt = gtind.map((g) => gtAll[g]);
-    const gtIg = Uint8Array.from(gtind, (g) => ign[g]);
+    const ign = new Uint8Array(G);
+    for (let g = 0; g < G; g++) ign[g] = gtAll[g].iscrowd || gtAll[g].area < lo || gtAll[g].area > hi ? 1 : 0;
+    const gtind = new Int32Array(G);
+    let ng = 0;
+    for (let g = 0; g < G; g++) if (!ign[g]) gtind[ng++] = g;
+    for (let g = 0; g < G; g++) if (ign[g]) gtind[ng++] = g;
+    const gt: EvalAnn[] = new Array<EvalAnn>(G);
+    const gtIg = new Uint8Array(G);
+    const crowd = new Uint8Array(G);
+    for (let g = 0; g < G; g++) {
+      gt[g] = gtAll[gtind[g]];
+      gtIg[g] = ign[gtind[g]];
+      crowd[g] = gt[g].iscrowd ? 1 : 0;
+    }
     const dt = cache.dt.length > maxDet ? cache.dt.slice(0, maxDet) : cache.dt;
     const D = dt.length;
     const T = p.iouThrs.length;
@@ -273,7 +281,6 @@ export class COCOeval {
     const gtm = new Float64Array(T * G);
     const dtm = new Float64Array(T * D);
     const dtIg = new Uint8Array(T * D);
-    const crowd = gt.map((g) => g.iscrowd);
     if (D > 0 && G > 0) {
       const ious = cache.ious;
       for (let t = 0; t < T; t++) {
@@ -302,16 +309,24 @@ export class COCOeval {
       if (!out) continue;
       for (let t = 0; t < T; t++) if (dtm[t * D + d] === 0) dtIg[t * D + d] = 1;
     }
+    const dtScores = new Float64Array(D);
+    const dtIds = new Array<number>(D);
+    for (let d = 0; d < D; d++) {
+      dtScores[d] = dt[d].score;
+      dtIds[d] = dt[d].id;
+    }
+    const gtIds = new Array<number>(G);
+    for (let g = 0; g < G; g++) gtIds[g] = gt[g].id;
     return {
       imageId: p.imgIds[i],
       categoryId: p.useCats ? p.catIds[k] : -1,
       aRng,
       maxDet,
-      dtIds: dt.map((d) => d.id),
-      gtIds: gt.map((g) => g.id),
+      dtIds,
+      gtIds,
       dtMatches: dtm,
       gtMatches: gtm,
-      dtScores: Float64Array.from(dt, (d) => d.score),
+      dtScores,
       gtIgnore: gtIg,
       dtIgnore: dtIg,
     };
@@ -341,59 +356,76 @@ export class COCOeval {
     const mList = p.maxDets.filter((m) => setM.has(m));
     const aList = p.areaRng.flatMap((r, n) => (setA.has(`${r[0]},${r[1]}`) ? [n] : []));
     const iList = p.imgIds.flatMap((id, n) => (setI.has(id) ? [n] : []));
+    const maxAll = Math.max(...mList);
     for (let k = 0; k < kList.length; k++) {
       const Nk = kList[k] * A0 * I0;
+      // images with something to match; the same for every area range (evaluateImg returns null
+      // only without ground truth and detections), and so is each image's detection list
+      const slots: number[] = [];
+      for (const i of iList) if (this.evalImgs[Nk + aList[0] * I0 + i]) slots.push(i);
+      if (slots.length === 0 || aList.length === 0) continue;
+      // concatenated detections (image by image, each cut at maxDet) sorted once by descending
+      // score, stably (numpy mergesort); a stable order restricted to a subset is that subset's order
+      let total = 0;
+      const first = slots.map((i) => this.evalImgs[Nk + aList[0] * I0 + i]!);
+      for (const e of first) total += Math.min(e.dtScores.length, maxAll);
+      const sc = new Float64Array(total);
+      const slotOf = new Int32Array(total);
+      const detOf = new Int32Array(total);
+      let n = 0;
+      first.forEach((e, s) => {
+        const nd = Math.min(e.dtScores.length, maxAll);
+        for (let d = 0; d < nd; d++, n++) {
+          sc[n] = e.dtScores[d];
+          slotOf[n] = s;
+          detOf[n] = d;
+        }
+      });
+      const order = Array.from({ length: total }, (_, j) => j).sort((x, y) => sc[y] - sc[x] || x - y);
       for (let a = 0; a < aList.length; a++) {
         const Na = aList[a] * I0;
-        const E: EvalImg[] = [];
-        for (const i of iList) {
-          const e = this.evalImgs[Nk + Na + i];
-          if (e) E.push(e);
-        }
-        if (E.length === 0) continue;
+        const E = slots.map((i) => this.evalImgs[Nk + Na + i]!);
         let npig = 0;
         for (const e of E) for (let g = 0; g < e.gtIgnore.length; g++) if (e.gtIgnore[g] === 0) npig++;
         if (npig === 0) continue;
         for (let m = 0; m < mList.length; m++) {
           const maxDet = mList[m];
-          // concatenate the first maxDet detections of every image
+          // the sorted detections within maxDet: 1 = true positive, 2 = false positive, 0 = ignored
           let N = 0;
-          for (const e of E) N += Math.min(e.dtScores.length, maxDet);
-          const sc = new Float64Array(N);
-          const src = new Int32Array(N); // index into E
-          const srcD = new Int32Array(N); // detection index in its image
-          let n = 0;
-          for (let ei = 0; ei < E.length; ei++) {
-            const e = E[ei];
-            const nd = Math.min(e.dtScores.length, maxDet);
-            for (let d = 0; d < nd; d++, n++) {
-              sc[n] = e.dtScores[d];
-              src[n] = ei;
-              srcD[n] = d;
+          for (let j = 0; j < total; j++) if (detOf[order[j]] < maxDet) N++;
+          const scSorted = new Float64Array(N);
+          const code = new Uint8Array(T * N);
+          let q = 0;
+          for (let j = 0; j < total; j++) {
+            const o = order[j];
+            const d = detOf[o];
+            if (d >= maxDet) continue;
+            const e = E[slotOf[o]];
+            const D = e.dtScores.length;
+            scSorted[q] = sc[o];
+            for (let t = 0; t < T; t++) {
+              const idx = t * D + d;
+              code[t * N + q] = e.dtIgnore[idx] ? 0 : e.dtMatches[idx] !== 0 ? 1 : 2;
             }
+            q++;
           }
-          const order = Array.from({ length: N }, (_, j) => j).sort((x, y) => sc[y] - sc[x] || x - y);
           const rc = new Float64Array(N);
           const pr = new Float64Array(N);
           for (let t = 0; t < T; t++) {
             let tp = 0;
             let fp = 0;
+            const base = t * N;
             for (let j = 0; j < N; j++) {
-              const o = order[j];
-              const e = E[src[o]];
-              const D = e.dtScores.length;
-              const idx = t * D + srcD[o];
-              if (!e.dtIgnore[idx]) {
-                if (e.dtMatches[idx] !== 0) tp++;
-                else fp++;
-              }
+              const c = code[base + j];
+              if (c === 1) tp++;
+              else if (c === 2) fp++;
               rc[j] = tp / npig;
               pr[j] = tp / (fp + tp + eps);
             }
             const rIdx = ((t * K + k) * A + a) * M + m;
             recall[rIdx] = N ? rc[N - 1] : 0;
             for (let j = N - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
-            // searchsorted(rc, recThrs, 'left'); stop at the first threshold past the last detection
+            // searchsorted(rc, recThrs, 'left'); zeros from the first threshold past the last detection
             let pi = 0;
             for (let r = 0; r < R; r++) {
               const thr = p.recThrs[r];
@@ -401,14 +433,14 @@ export class COCOeval {
               const pIdx = (((t * R + r) * K + k) * A + a) * M + m;
               if (pi >= N) {
                 for (let r2 = r; r2 < R; r2++) {
-                  const q = (((t * R + r2) * K + k) * A + a) * M + m;
-                  precision[q] = 0;
-                  scores[q] = 0;
+                  const z = (((t * R + r2) * K + k) * A + a) * M + m;
+                  precision[z] = 0;
+                  scores[z] = 0;
                 }
                 break;
               }
               precision[pIdx] = pr[pi];
-              scores[pIdx] = sc[order[pi]];
+              scores[pIdx] = scSorted[pi];
             }
           }
         }
