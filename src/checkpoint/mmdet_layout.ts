@@ -38,29 +38,26 @@ export function toCheckpointShape(shape: readonly number[]): number[] {
   return shape.length === 4 ? [shape[3]!, shape[2]!, shape[0]!, shape[1]!] : shape.slice();
 }
 
-/** Permutes a 4-D row-major array `[a, b, c, d]` to `[c, d, b, a]` (its own inverse's inverse). */
-function permute2310(src: Float32Array, [a, b, c, d]: readonly number[]): Float32Array {
+/**
+ * Reverses the axes of a row-major 3-D array `[x, y, z]` into `[z, y, x]`, tiled for cache
+ * locality. With `z = kh*kw` this is the 4-D permutation (2, 3, 1, 0) OIHW → HWIO, and with
+ * `x = kh*kw`, `z = out` its inverse.
+ */
+function reverseAxes3(src: Float32Array, x: number, y: number, z: number): Float32Array {
   const out = new Float32Array(src.length);
-  // out index [k, l, j, i] for src [i, j, k, l]
-  for (let i = 0; i < a!; i++) {
-    for (let j = 0; j < b!; j++) {
-      const srcBase = (i * b! + j) * c! * d!;
-      for (let k = 0; k < c!; k++) {
-        for (let l = 0; l < d!; l++) out[((k * d! + l) * b! + j) * a! + i] = src[srcBase + k * d! + l]!;
-      }
-    }
-  }
-  return out;
-}
-
-/** Inverse of {@link permute2310}: `[c, d, b, a]` back to `[a, b, c, d]`. */
-function permute3201(src: Float32Array, [c, d, b, a]: readonly number[]): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < a!; i++) {
-    for (let j = 0; j < b!; j++) {
-      const dstBase = (i * b! + j) * c! * d!;
-      for (let k = 0; k < c!; k++) {
-        for (let l = 0; l < d!; l++) out[dstBase + k * d! + l] = src[((k * d! + l) * b! + j) * a! + i]!;
+  const T = 32;
+  const yz = y * z;
+  const yx = y * x;
+  for (let i0 = 0; i0 < x; i0 += T) {
+    const i1 = Math.min(x, i0 + T);
+    for (let j = 0; j < y; j++) {
+      for (let k0 = 0; k0 < z; k0 += T) {
+        const k1 = Math.min(z, k0 + T);
+        for (let i = i0; i < i1; i++) {
+          const s = i * yz + j * z;
+          const o = j * x + i;
+          for (let k = k0; k < k1; k++) out[o + k * yx] = src[s + k]!;
+        }
       }
     }
   }
@@ -78,7 +75,7 @@ export function toModelLayout(key: string, tensor: TensorRecord): ModelTensor {
     return { dtype: 'int64', shape: tensor.shape.slice(), data: tensor.data as BigInt64Array };
   }
   const data = toFloat32(tensor);
-  if (tensor.shape.length === 4) return { dtype: 'float32', shape: toModelShape(tensor.shape), data: permute2310(data, tensor.shape) };
+  if (tensor.shape.length === 4) return { dtype: 'float32', shape: toModelShape(tensor.shape), data: reverseAxes3(data, tensor.shape[0]!, tensor.shape[1]!, tensor.shape[2]! * tensor.shape[3]!) };
   if (tensor.shape.length > 4) throw new CheckpointError(`tensor '${key}' has rank ${tensor.shape.length}; the model has no such variables`);
   return { dtype: 'float32', shape: tensor.shape.slice(), data };
 }
@@ -94,7 +91,7 @@ export function fromModelLayout(key: string, data: Float32Array | BigInt64Array,
   for (const d of shape) n *= d;
   if (n !== data.length) throw new CheckpointError(`'${key}': shape [${shape}] needs ${n} values, got ${data.length}`);
   if (data instanceof BigInt64Array) return { dtype: 'int64', shape: shape.slice(), data };
-  if (shape.length === 4) return { dtype: 'float32', shape: toCheckpointShape(shape), data: permute3201(data, shape) };
+  if (shape.length === 4) return { dtype: 'float32', shape: toCheckpointShape(shape), data: reverseAxes3(data, shape[0]! * shape[1]!, shape[2]!, shape[3]!) };
   return { dtype: 'float32', shape: shape.slice(), data };
 }
 
