@@ -3,8 +3,8 @@
  * kernels. Semantics are torchvision's / mmcv's `roi_align` with average pooling: each output bin
  * averages `gridH × gridW` bilinear samples taken at the centres of a regular sub-grid of the bin;
  * a sample farther than one cell outside the map contributes zero, samples in the border cell are
- * clamped to the edge. The loops are ordered so that the innermost loop runs over channels, which
- * are contiguous in NHWC.
+ * clamped to the edge. Each bin first merges its samples' bilinear weights per feature cell
+ * ({@link AxisWeights}); the innermost loops then run over channels, which are contiguous in NHWC.
  */
 import type { RoIAlignAttrs } from './kernel_names';
 
@@ -48,25 +48,55 @@ function roiGeometry(rois: NumericArray, k: number, numImages: number, attrs: Ro
 }
 
 /**
- * Bilinear interpolation coefficients along one axis for a sample at `v` on an axis of `size`
- * cells. Returns false when the sample lies outside `[-1, size]` (it then contributes nothing).
- * On success, `lo`/`hi` are the two neighbouring cell indices and `frac` the weight of `hi`.
+ * The cells one output bin reads along one axis, with their summed bilinear weights. A bin's value is
+ * separable: `sum_{iy,ix} w(iy) w(ix) f(y, x)` over the valid samples, and a sample is valid iff its
+ * y and x are both within `[-1, size]`. So the bin reads `rows × cols` cells instead of
+ * `4 · gridH · gridW` corners (neighbouring samples share cells), which is what makes the channel
+ * loops few.
  */
-function axisCoeffs(v: number, size: number, out: { lo: number; hi: number; frac: number }): boolean {
-  if (v < -1 || v > size) return false;
-  if (v <= 0) v = 0;
-  let lo = Math.floor(v);
-  let hi: number;
-  if (lo >= size - 1) {
-    lo = hi = size - 1;
-    v = lo;
-  } else {
-    hi = lo + 1;
+class AxisWeights {
+  idx = new Int32Array(16);
+  w = new Float64Array(16);
+  n = 0;
+
+  /** Collects the cells and weights of the `grid` samples of bin `p` (torchvision's clamping rules). */
+  collect(start: number, bin: number, grid: number, p: number, size: number): void {
+    if (this.idx.length < 2 * grid) {
+      this.idx = new Int32Array(2 * grid);
+      this.w = new Float64Array(2 * grid);
+    }
+    this.n = 0;
+    for (let i = 0; i < grid; i++) {
+      let v = start + p * bin + ((i + 0.5) * bin) / grid;
+      if (v < -1 || v > size) continue;
+      if (v <= 0) v = 0;
+      let lo = Math.floor(v);
+      let hi: number;
+      if (lo >= size - 1) {
+        lo = hi = size - 1;
+        v = lo;
+      } else {
+        hi = lo + 1;
+      }
+      const frac = v - lo;
+      this.add(lo, 1 - frac);
+      this.add(hi, frac);
+    }
   }
-  out.lo = lo;
-  out.hi = hi;
-  out.frac = v - lo;
-  return true;
+
+  /** Adds weight to a cell; samples ascend, so a repeat is among the last two entries (else it is just listed twice). */
+  private add(index: number, weight: number): void {
+    const n = this.n;
+    if (n > 0 && this.idx[n - 1] === index) {
+      this.w[n - 1] += weight;
+    } else if (n > 1 && this.idx[n - 2] === index) {
+      this.w[n - 2] += weight;
+    } else {
+      this.idx[n] = index;
+      this.w[n] = weight;
+      this.n = n + 1;
+    }
+  }
 }
 
 /**
@@ -86,45 +116,42 @@ export function roiAlignForwardImpl(
   const rowStride = width * channels;
   const imageStride = height * rowStride;
   const acc = new Float64Array(channels);
-  const ya = { lo: 0, hi: 0, frac: 0 };
-  const xa = { lo: 0, hi: 0, frac: 0 };
+  const ys = new AxisWeights();
+  const xs = Array.from({ length: pooledWidth }, () => new AxisWeights());
   for (let k = 0; k < numRois; k++) {
     const g = roiGeometry(rois, k, numImages, attrs);
     const imageBase = g.batch * imageStride;
+    const inv = 1 / g.count;
+    for (let pw = 0; pw < pooledWidth; pw++) xs[pw].collect(g.startX, g.binW, g.gridW, pw, width);
     for (let ph = 0; ph < pooledHeight; ph++) {
+      ys.collect(g.startY, g.binH, g.gridH, ph, height);
       for (let pw = 0; pw < pooledWidth; pw++) {
+        const xw = xs[pw];
         acc.fill(0);
-        for (let iy = 0; iy < g.gridH; iy++) {
-          const y = g.startY + ph * g.binH + ((iy + 0.5) * g.binH) / g.gridH;
-          if (!axisCoeffs(y, height, ya)) continue;
-          const rowLo = imageBase + ya.lo * rowStride;
-          const rowHi = imageBase + ya.hi * rowStride;
-          const ly = ya.frac;
-          const hy = 1 - ly;
-          for (let ix = 0; ix < g.gridW; ix++) {
-            const xv = g.startX + pw * g.binW + ((ix + 0.5) * g.binW) / g.gridW;
-            if (!axisCoeffs(xv, width, xa)) continue;
-            const lx = xa.frac;
-            const hx = 1 - lx;
-            const w1 = hy * hx;
-            const w2 = hy * lx;
-            const w3 = ly * hx;
-            const w4 = ly * lx;
-            const p1 = rowLo + xa.lo * channels;
-            const p2 = rowLo + xa.hi * channels;
-            const p3 = rowHi + xa.lo * channels;
-            const p4 = rowHi + xa.hi * channels;
-            for (let c = 0; c < channels; c++) {
-              acc[c] += w1 * x[p1 + c] + w2 * x[p2 + c] + w3 * x[p3 + c] + w4 * x[p4 + c];
-            }
+        for (let a = 0; a < ys.n; a++) {
+          const rowBase = imageBase + ys.idx[a] * rowStride;
+          const wy = ys.w[a] * inv;
+          for (let b = 0; b < xw.n; b++) {
+            const w = wy * xw.w[b];
+            if (w === 0) continue;
+            accumulate(acc, x, rowBase + xw.idx[b] * channels, w, channels);
           }
         }
         const o = ((k * pooledHeight + ph) * pooledWidth + pw) * channels;
-        const inv = 1 / g.count;
-        for (let c = 0; c < channels; c++) out[o + c] = acc[c] * inv;
+        for (let c = 0; c < channels; c++) out[o + c] = acc[c];
       }
     }
   }
+}
+
+/** `acc[c] += w * x[p + c]` over the channels (kept small so the JIT optimises it on its own). */
+function accumulate(acc: Float64Array, x: NumericArray, p: number, w: number, channels: number): void {
+  for (let c = 0; c < channels; c++) acc[c] += w * x[p + c];
+}
+
+/** `dx[p + c] += w * dy[o + c]` over the channels. */
+function scatter(dx: Float32Array, p: number, dy: NumericArray, o: number, w: number, channels: number): void {
+  for (let c = 0; c < channels; c++) dx[p + c] += w * dy[o + c];
 }
 
 /**
@@ -143,42 +170,25 @@ export function roiAlignBackwardImpl(
   const { pooledHeight, pooledWidth } = attrs;
   const rowStride = width * channels;
   const imageStride = height * rowStride;
-  const ya = { lo: 0, hi: 0, frac: 0 };
-  const xa = { lo: 0, hi: 0, frac: 0 };
+  const ys = new AxisWeights();
+  const xs = Array.from({ length: pooledWidth }, () => new AxisWeights());
   for (let k = 0; k < numRois; k++) {
     const g = roiGeometry(rois, k, numImages, attrs);
     const imageBase = g.batch * imageStride;
     const inv = 1 / g.count;
+    for (let pw = 0; pw < pooledWidth; pw++) xs[pw].collect(g.startX, g.binW, g.gridW, pw, width);
     for (let ph = 0; ph < pooledHeight; ph++) {
+      ys.collect(g.startY, g.binH, g.gridH, ph, height);
       for (let pw = 0; pw < pooledWidth; pw++) {
+        const xw = xs[pw];
         const o = ((k * pooledHeight + ph) * pooledWidth + pw) * channels;
-        for (let iy = 0; iy < g.gridH; iy++) {
-          const y = g.startY + ph * g.binH + ((iy + 0.5) * g.binH) / g.gridH;
-          if (!axisCoeffs(y, height, ya)) continue;
-          const rowLo = imageBase + ya.lo * rowStride;
-          const rowHi = imageBase + ya.hi * rowStride;
-          const ly = ya.frac;
-          const hy = 1 - ly;
-          for (let ix = 0; ix < g.gridW; ix++) {
-            const xv = g.startX + pw * g.binW + ((ix + 0.5) * g.binW) / g.gridW;
-            if (!axisCoeffs(xv, width, xa)) continue;
-            const lx = xa.frac;
-            const hx = 1 - lx;
-            const w1 = hy * hx * inv;
-            const w2 = hy * lx * inv;
-            const w3 = ly * hx * inv;
-            const w4 = ly * lx * inv;
-            const p1 = rowLo + xa.lo * channels;
-            const p2 = rowLo + xa.hi * channels;
-            const p3 = rowHi + xa.lo * channels;
-            const p4 = rowHi + xa.hi * channels;
-            for (let c = 0; c < channels; c++) {
-              const gc = dy[o + c];
-              dx[p1 + c] += w1 * gc;
-              dx[p2 + c] += w2 * gc;
-              dx[p3 + c] += w3 * gc;
-              dx[p4 + c] += w4 * gc;
-            }
+        for (let a = 0; a < ys.n; a++) {
+          const rowBase = imageBase + ys.idx[a] * rowStride;
+          const wy = ys.w[a] * inv;
+          for (let b = 0; b < xw.n; b++) {
+            const w = wy * xw.w[b];
+            if (w === 0) continue;
+            scatter(dx, rowBase + xw.idx[b] * channels, dy, o, w, channels);
           }
         }
       }
