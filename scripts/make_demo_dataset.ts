@@ -205,7 +205,7 @@ export function renderScene(ids: Int32Array, labels: Uint8Array, rng: Rng): Uint
 export async function makeDemoDataset(seed = 2024): Promise<MemoryFileTree> {
   const rng = seededRng(seed);
   const tree = new MemoryFileTree();
-  const zlib = { level: 9 };
+  const zlib = { level: 9 as const };
   for (const [split, cities] of Object.entries(DEMO_SPLITS)) {
     for (const [city, count] of cities) {
       let seq = ri(rng, 0, 50);
