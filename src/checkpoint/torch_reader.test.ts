@@ -6,6 +6,10 @@ import { readPth } from './torch_reader.ts';
 import { materializeTensor } from './torch_reader.ts';
 import { PendingTensor } from './pickle.ts';
 import { writeZipParts, concatBytes } from './zip.ts';
+import { unzipSync, zipSync } from 'fflate';
+import { Pickler } from './pickle_writer.ts';
+import { mmdetCheckpointObject, writePth } from './torch_writer.ts';
+import type { TensorRecord } from './dtypes.ts';
 
 interface KeyInfo {
   key: string;
@@ -81,6 +85,39 @@ describe('readPth on the checkpoint fixtures', () => {
       relClose(s.sum, k.sum, 1e-9);
     }
     expect(JSON.parse(JSON.stringify(ckpt.meta))).toEqual(m.meta);
+  });
+});
+
+describe('readPth on other zip layouts', () => {
+  it('reads a checkpoint re-zipped with DEFLATE under another record prefix', () => {
+    // The fixture's small tensors (BN, biases, rpn_cls: ~8 KB) keep DEFLATE fast.
+    const full = readPth(readFixtureBytes('checkpoints', 'subset_zip_fp32.pth'));
+    const small = new Map([...full.stateDict].filter(([, t]) => t.data.length <= 1000));
+    const src = writePth(mmdetCheckpointObject(full.meta, small), { recordPrefix: 'subset' });
+    const files = unzipSync(src);
+    const renamed: Record<string, [Uint8Array, { level: 6 }]> = {};
+    for (const [name, data] of Object.entries(files)) renamed[name.replace(/^subset\//, 'my model.v2/')] = [data, { level: 6 }];
+    const a = readPth(src);
+    const b = readPth(zipSync(renamed), { verifyCrc: true });
+    expect(b.recordPrefix).toBe('my model.v2');
+    expect([...b.stateDict.keys()]).toEqual([...a.stateDict.keys()]);
+    const bytesOf = (x: TensorRecord) => Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength);
+    for (const [k, t] of a.stateDict) expect(bytesOf(b.stateDict.get(k)!).equals(bytesOf(t)), k).toBe(true);
+  });
+
+  it('byte-swaps storages of a big-endian checkpoint (byteorder record = big)', () => {
+    const t: TensorRecord = { dtype: 'float32', shape: [3], data: new Float32Array([1.5, -2, 1e-20]) };
+    const pkl = new Pickler(() => '0').dump({ state_dict: new Map([['w', t]]) });
+    const le = new Uint8Array(t.data.buffer);
+    const be = new Uint8Array(12);
+    for (let i = 0; i < 12; i += 4) for (let j = 0; j < 4; j++) be[i + j] = le[i + 3 - j]!;
+    const file = concatBytes(writeZipParts([
+      { name: 'archive/data.pkl', data: pkl },
+      { name: 'archive/byteorder', data: new TextEncoder().encode('big') },
+      { name: 'archive/data/0', data: be },
+      { name: 'archive/version', data: new TextEncoder().encode('3\n') },
+    ]));
+    expect(Array.from(readPth(file).stateDict.get('w')!.data as Float32Array)).toEqual(Array.from(t.data as Float32Array));
   });
 });
 
