@@ -10,7 +10,8 @@ import type { SyntaxNode, Tree } from '@lezer/common';
 import type { Diagnostic, QuickFix } from './editor.ts';
 import { normalizePath } from './fs.ts';
 import type { Origin, ResolvedConfig } from './loader.ts';
-import { children, parsePython } from './parser.ts';
+import { children } from './parser.ts';
+import { parseCached } from './loader.ts';
 import { formatValue } from './pretty.ts';
 import { PyDict, PyTuple, getPath, numeric, pyEquals, type PyValue } from './values.ts';
 
@@ -41,7 +42,7 @@ function inEntry(c: LintCtx, o: Origin | undefined): boolean {
 
 /** Runs every rule on a resolved config whose entry text is `text`. */
 export function lintConfig(text: string, path: string, res: ResolvedConfig): Diagnostic[] {
-  const tree = parsePython(text).tree;
+  const tree = parseCached(text).tree;
   const topAssign = new Map<string, SyntaxNode>();
   for (const s of children(tree.topNode)) {
     if (s.name === 'AssignStatement' && s.firstChild?.name === 'VariableName') topAssign.set(text.slice(s.firstChild.from, s.firstChild.to), s);

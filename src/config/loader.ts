@@ -156,7 +156,7 @@ const PARSE_CACHE_MAX = 64;
 const parseCache = new Map<string, ParsedPython>();
 
 /** Parses with a small LRU cache keyed by text (re-resolving while typing re-parses only the edited file). */
-function parseCached(text: string): ParsedPython {
+export function parseCached(text: string): ParsedPython {
   const hit = parseCache.get(text);
   if (hit) {
     parseCache.delete(text);
@@ -212,8 +212,24 @@ class Loader {
     this.builtinRoot = opts.builtinRoot ?? '/builtin/configs';
   }
 
+  private readonly lineStarts = new Map<string, number[]>();
+
   private origin(file: string, from: number, to: number): Origin {
-    return locate(file, this.texts.get(file) ?? '', from, to);
+    let starts = this.lineStarts.get(file);
+    if (!starts) {
+      const text = this.texts.get(file) ?? '';
+      starts = [0];
+      for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+      this.lineStarts.set(file, starts);
+    }
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= from) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file, line: lo + 1, col: from - starts[lo] + 1, from, to };
   }
 
   /** Resolves a `_base_` entry (or read_base module) to [message path, normalised path]. */
