@@ -26,6 +26,8 @@ export interface InitBackendOptions {
   wasmPaths?: string | Partial<Record<WasmBinaryName, string>>;
   /** Allow the multi-threaded wasm binary (needs cross-origin isolation). Default: tfjs decides. */
   wasmThreads?: boolean;
+  /** Called if the WebGPU device is lost (driver reset, GPU process crash …), with a message for the UI. */
+  onDeviceLost?: (message: string) => void;
 }
 
 /** File names of tfjs's three wasm binaries. */
@@ -114,7 +116,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       const fallback = isFallback(adapter);
       if (!fallback || prefer === 'webgpu') {
         try {
-          return await activateWebGPU(adapter, adapterInfo, fallback, verb);
+          return await activateWebGPU(adapter, adapterInfo, fallback, verb, options.onDeviceLost);
         } catch (err) {
           why = `WebGPU failed to start (${(err as Error).message})`;
         }
@@ -179,6 +181,7 @@ async function activateWebGPU(
   adapterInfo: AdapterSummary,
   fallback: boolean,
   verb: string,
+  onDeviceLost?: (message: string) => void,
 ): Promise<BackendInfo> {
   const requiredLimits: Record<string, number> = {};
   for (const name of MAX_LIMITS) {
@@ -200,7 +203,14 @@ async function activateWebGPU(
   const notice = fallback
     ? `${verb} on WebGPU with a software adapter (${describe(adapterInfo)}): correct but very slow`
     : `${verb} on WebGPU (${describe(adapterInfo)})`;
-  current = { name: 'webgpu', isFallbackAdapter: fallback, adapterInfo, limits, notice };
+  const info: BackendInfo = { name: 'webgpu', isFallbackAdapter: fallback, adapterInfo, limits, notice };
+  void device.lost.then((lost) => {
+    if (lost.reason === 'destroyed') return; // disposed on purpose
+    const message = `The WebGPU device was lost (${lost.message || 'no reason given'}); reload to start again`;
+    info.notice = message;
+    onDeviceLost?.(message);
+  });
+  current = info;
   return current;
 }
 

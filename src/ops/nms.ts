@@ -31,30 +31,40 @@ export function nmsIndices(boxes: ArrayLike<number>, scores: ArrayLike<number>, 
   for (let i = 0; i < n; i++) order[i] = i;
   // Stable descending sort by score (Array.prototype.sort is stable for typed arrays too).
   order.sort((a, b) => (scores[b] > scores[a] ? 1 : scores[b] < scores[a] ? -1 : a - b));
+  // Boxes and areas in score order, so the inner loop walks memory sequentially.
+  const sorted = new Float64Array(n * 4);
   const areas = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    areas[i] = f(f(boxes[i * 4 + 2] - boxes[i * 4]) * f(boxes[i * 4 + 3] - boxes[i * 4 + 1]));
+  for (let r = 0; r < n; r++) {
+    const i = order[r];
+    const x1 = boxes[i * 4];
+    const y1 = boxes[i * 4 + 1];
+    const x2 = boxes[i * 4 + 2];
+    const y2 = boxes[i * 4 + 3];
+    sorted[r * 4] = x1;
+    sorted[r * 4 + 1] = y1;
+    sorted[r * 4 + 2] = x2;
+    sorted[r * 4 + 3] = y2;
+    areas[r] = f(f(x2 - x1) * f(y2 - y1));
   }
   const suppressed = new Uint8Array(n);
   const keep = new Int32Array(n);
   let numKept = 0;
-  for (let oi = 0; oi < n; oi++) {
-    const i = order[oi];
-    if (suppressed[i]) continue;
-    keep[numKept++] = i;
-    const ix1 = boxes[i * 4];
-    const iy1 = boxes[i * 4 + 1];
-    const ix2 = boxes[i * 4 + 2];
-    const iy2 = boxes[i * 4 + 3];
-    const iarea = areas[i];
-    for (let oj = oi + 1; oj < n; oj++) {
-      const j = order[oj];
-      if (suppressed[j]) continue;
-      const w = Math.max(0, f(Math.min(ix2, boxes[j * 4 + 2]) - Math.max(ix1, boxes[j * 4])));
-      const h = Math.max(0, f(Math.min(iy2, boxes[j * 4 + 3]) - Math.max(iy1, boxes[j * 4 + 1])));
+  for (let r = 0; r < n; r++) {
+    if (suppressed[r]) continue;
+    keep[numKept++] = order[r];
+    const ix1 = sorted[r * 4];
+    const iy1 = sorted[r * 4 + 1];
+    const ix2 = sorted[r * 4 + 2];
+    const iy2 = sorted[r * 4 + 3];
+    const iarea = areas[r];
+    for (let q = r + 1; q < n; q++) {
+      if (suppressed[q]) continue;
+      const w = Math.max(0, f(Math.min(ix2, sorted[q * 4 + 2]) - Math.max(ix1, sorted[q * 4])));
+      if (w === 0 && iouThreshold >= 0) continue; // IoU 0 cannot exceed a non-negative threshold
+      const h = Math.max(0, f(Math.min(iy2, sorted[q * 4 + 3]) - Math.max(iy1, sorted[q * 4 + 1])));
       const inter = f(w * h);
-      const iou = f(inter / f(f(iarea + areas[j]) - inter));
-      if (iou > iouThreshold) suppressed[j] = 1;
+      const iou = f(inter / f(f(iarea + areas[q]) - inter));
+      if (iou > iouThreshold) suppressed[q] = 1;
     }
   }
   return keep.slice(0, numKept);
