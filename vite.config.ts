@@ -22,5 +22,7 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 6000,
     sourcemap: false,
+    // Monaco's worker bundle makes Rolldown print a slow-plugin report on every build; it is noise here.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
 });

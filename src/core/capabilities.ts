@@ -58,7 +58,7 @@ export interface CapabilityEnv {
     hardwareConcurrency?: number;
   };
   crossOriginIsolated?: boolean;
-  WebAssembly?: { validate(bytes: Uint8Array): boolean };
+  WebAssembly?: { validate(bytes: Uint8Array<ArrayBuffer>): boolean };
   SharedArrayBuffer?: unknown;
   Worker?: unknown;
   indexedDB?: unknown;
@@ -71,7 +71,7 @@ export interface CapabilityEnv {
  * A minimal module whose one function returns a `v128.const`: valid only where WebAssembly SIMD is
  * supported. Written out by hand: header, type ()→v128, one function, its body.
  */
-export const WASM_SIMD_PROBE = new Uint8Array([
+export const WASM_SIMD_PROBE: Uint8Array<ArrayBuffer> = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // \0asm, version 1
   0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: func () -> v128
   0x03, 0x02, 0x01, 0x00, // function section: one function of type 0

@@ -1,0 +1,119 @@
+import { expect, test } from '../fixtures/studio.ts';
+import type { StudioPage } from '../fixtures/studio.ts';
+
+const CITY = 'cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py';
+
+async function waitForAnalysis(studio: StudioPage) {
+  await expect.poll(async () => (await studio.api('currentAnalysis')) !== null, { timeout: 20_000 }).toBe(true);
+  return (await studio.api('currentAnalysis'))!;
+}
+
+test('type an error in the Cityscapes config, see the marker, fix it, see num_classes=8 resolved', async ({ studio, page }) => {
+  await studio.open();
+  await expect(page.getByTestId('open-path')).toContainText(CITY);
+  await expect(page.locator('.monaco-editor .view-lines')).toContainText('num_classes=8');
+  const resolved = page.getByTestId('resolved-view');
+  await expect(resolved).toContainText('num_classes=8');
+  await expect(page.getByTestId('error-count')).toHaveText('0 errors');
+
+  // Put the cursor right after the first `num_classes=` and type an unknown name.
+  expect(await studio.api('placeCursorAt', 'num_classes=8', 'num_classes='.length)).toBe(true);
+  await page.keyboard.type('x');
+  await expect(page.getByTestId('error-count')).toHaveText('1 error');
+  const analysis = await waitForAnalysis(studio);
+  expect(analysis.diagnostics[0]!.message).toContain("NameError: name 'x8' is not defined");
+  expect(analysis.text.slice(analysis.diagnostics[0]!.from, analysis.diagnostics[0]!.to)).toBe('x8');
+
+  // Monaco shows the marker at exactly `x8` (line 12, columns 25–27 of the built-in file).
+  const errorMarkers = async () => (await studio.api('editorMarkers')).filter((m) => m.severity === 'error');
+  await expect.poll(errorMarkers).toHaveLength(1);
+  const [marker] = await errorMarkers();
+  const line = analysis.text.split('\n')[marker!.startLineNumber - 1]!;
+  expect(marker!.severity).toBe('error');
+  expect(marker!.startLineNumber).toBe(marker!.endLineNumber);
+  expect(line.slice(marker!.startColumn - 1, marker!.endColumn - 1)).toBe('x8');
+  await expect(page.locator('.monaco-editor .squiggly-error')).toHaveCount(1);
+  await expect(page.getByTestId('problem')).toContainText('NameError');
+  await expect(page.getByTestId('resolve-error')).toContainText(`${CITY}:12:`);
+
+  // Fix it: the marker goes and the resolved view shows num_classes=8 again.
+  await page.keyboard.press('Backspace');
+  await expect(page.getByTestId('error-count')).toHaveText('0 errors');
+  await expect.poll(errorMarkers).toHaveLength(0);
+  await expect(resolved).toContainText('num_classes=8');
+  await expect(page.locator('.monaco-editor .squiggly-error')).toHaveCount(0);
+});
+
+test('edits are saved as they are typed and survive a reload; Revert restores the built-in', async ({ studio, page }) => {
+  await studio.open();
+  await expect(page.locator('.monaco-editor .view-lines')).toContainText('num_classes=8');
+  expect(await studio.api('placeCursorAt', 'train_cfg', 0)).toBe(true);
+  await page.keyboard.type('# my note\n');
+  await expect(page.getByTestId('open-path')).toContainText('built-in · edited');
+  await expect.poll(() => studio.api('configText', CITY)).toContain('# my note');
+
+  await page.reload();
+  await page.waitForFunction(() => window.__detstudio !== undefined);
+  await page.evaluate(() => window.__detstudio!.whenBooted());
+  expect(await studio.api('configText', CITY)).toContain('# my note');
+  await expect(page.locator('.monaco-editor .view-lines')).toContainText('# my note');
+  await expect(page.locator(`[data-path="${CITY}"] .mark`)).toBeVisible();
+
+  page.once('dialog', (d) => void d.accept());
+  await page.getByTestId('revert-config').click();
+  await expect(page.getByTestId('open-path')).not.toContainText('edited');
+  await expect(page.locator('.monaco-editor .view-lines')).not.toContainText('# my note');
+});
+
+test('duplicate a built-in, rename it, see its diff against the bases, delete it', async ({ studio, page }) => {
+  await studio.open();
+  await page.getByTestId('duplicate-config').click();
+  await expect(page.getByRole('dialog')).toBeVisible();
+  await page.getByRole('dialog').getByRole('button', { name: 'Duplicate' }).click();
+  const copy = 'cityscapes/mask-rcnn_r50_fpn_1x_cityscapes_copy.py';
+  await expect(page.getByTestId('open-path')).toContainText(copy);
+  await expect(page.getByTestId('open-path')).toContainText('my config');
+
+  await page.getByTestId('rename-config').click();
+  const input = page.getByRole('dialog').locator('input');
+  await input.fill('cityscapes/my_finetune.py');
+  await input.press('Enter');
+  await expect(page.getByTestId('open-path')).toContainText('cityscapes/my_finetune.py');
+  await expect(page.locator('[data-path="cityscapes/my_finetune.py"]')).toBeVisible();
+
+  await page.getByTestId('tab-diff').click();
+  const diff = page.getByTestId('diff-view');
+  await expect(diff).toContainText('model.roi_head.bbox_head.num_classes');
+  await expect(diff).toContainText('cityscapes/my_finetune.py:12');
+
+  // Hover over num_classes: the inherited value (80) and the file it comes from.
+  expect(await studio.api('placeCursorAt', 'num_classes=8', 3)).toBe(true);
+  await page.locator('.monaco-editor .view-line', { hasText: 'num_classes=8,' }).first().locator('span', { hasText: 'num_classes' }).first().hover();
+  const hover = page.locator('.monaco-hover:visible');
+  await expect(hover).toContainText('Inherited');
+  await expect(hover).toContainText('_base_/models/mask-rcnn_r50_fpn.py');
+
+  page.once('dialog', (d) => void d.accept());
+  await page.getByTestId('delete-config').click();
+  await expect(page.getByTestId('open-path')).toContainText('cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py');
+  await expect(page.locator('[data-path="cityscapes/my_finetune.py"]')).toHaveCount(0);
+});
+
+test('completion offers registered type names and the keys of the merged bases', async ({ studio, page }) => {
+  await studio.open();
+  await expect(page.locator('.monaco-editor .view-lines')).toContainText('num_classes=8');
+  expect(await studio.api('placeCursorAt', 'mask_head=dict(', 'mask_head=dict('.length)).toBe(true);
+  await page.keyboard.type('num_c');
+  await page.keyboard.press('Control+Space');
+  const suggest = page.locator('.suggest-widget');
+  await expect(suggest).toBeVisible();
+  await expect(suggest).toContainText('num_convs');
+  await page.keyboard.press('Escape');
+
+  // Inside type='…' the registries' names are offered.
+  await page.keyboard.type("=4, type='FCN");
+  await page.keyboard.press('Control+Space');
+  await expect(suggest).toBeVisible();
+  await expect(suggest).toContainText('FCNMaskHead');
+  await page.keyboard.press('Escape');
+});

@@ -1,0 +1,44 @@
+import { expect, test } from '../fixtures/studio.ts';
+
+test('the studio opens with its panes and finds the SwiftShader WebGPU adapter', async ({ studio, page }) => {
+  await studio.open();
+  await expect(page.locator('.brand-name')).toHaveText('DetStudio');
+  for (const pane of ['config', 'dataset', 'training', 'checkpoints', 'export', 'predictions']) {
+    await expect(page.getByTestId(`nav-${pane}`)).toBeVisible();
+  }
+  // Config is the first pane and is real; the others say what is coming.
+  await expect(page.getByTestId('pane-config')).toBeVisible();
+  await page.getByTestId('nav-dataset').click();
+  await expect(page.getByTestId('pane-dataset')).toContainText('Coming');
+  await expect(page.getByTestId('pane-dataset')).toContainText('Cityscapes');
+  await page.getByTestId('nav-config').click();
+
+  const notice = page.getByTestId('backend-notice');
+  await expect(notice).toHaveAttribute('data-kind', 'webgpu');
+  await expect(notice).toContainText('WebGPU adapter found');
+  await expect(notice).toContainText(/swiftshader/i);
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu');
+
+  const state = await studio.api('studioState');
+  expect(state.capabilities?.crossOriginIsolated).toBe(true);
+  expect(state.capabilities?.wasm).toEqual({ available: true, simd: true, threads: true });
+  expect(state.capabilities?.webgpu.available).toBe(true);
+});
+
+test('the training worker answers over the typed protocol', async ({ studio, page }) => {
+  await studio.open();
+  await expect(page.getByTestId('worker-status')).toHaveAttribute('data-status', 'ready');
+  const pong = await studio.api('pingWorker', 'hello');
+  expect(pong.value).toBe('hello');
+  const caps = await studio.api('workerCapabilities');
+  expect(caps.context).toBe('worker');
+  expect(caps.webgpu.available).toBe(true);
+  expect(caps.backend).toBe('webgpu');
+});
+
+test('the studio makes no request outside its own origin', async ({ studio, page }) => {
+  await studio.open();
+  await page.waitForTimeout(500);
+  expect(studio.foreignRequests()).toEqual([]);
+  expect(studio.errors).toEqual([]);
+});

@@ -1,0 +1,25 @@
+import { useStudio } from '../store/studio_store.ts';
+import { BackendNotice } from './components/BackendNotice.tsx';
+import { ComingPane } from './components/ComingPane.tsx';
+import { Header } from './components/Header.tsx';
+import { NavRail } from './components/NavRail.tsx';
+import { ConfigPane } from './features/editor/ConfigPane.tsx';
+import { PANE_INFO } from './pane_info.ts';
+
+/** The studio: header, backend notice, navigation and the active pane. */
+export function App() {
+  const active = useStudio((s) => s.activePane);
+  const info = PANE_INFO.find((p) => p.id === active) ?? PANE_INFO[0]!;
+  return (
+    <div className="app" data-testid="studio">
+      <Header />
+      <BackendNotice />
+      <div className="app-body">
+        <NavRail />
+        <main className="app-main" role="tabpanel" aria-labelledby={`tab-${active}`} id={`pane-${active}`}>
+          {active === 'config' ? <ConfigPane /> : <ComingPane info={info} />}
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,56 @@
+import { describeBackend } from '../../core/capabilities.ts';
+import { useStudio } from '../../store/studio_store.ts';
+
+/**
+ * The start-up notice about the compute backend: which WebGPU adapter was found, or why there is
+ * none and what the CPU (WebAssembly) fallback means for the user.
+ */
+export function BackendNotice() {
+  const caps = useStudio((s) => s.capabilities);
+  const worker = {
+    status: useStudio((s) => s.workerStatus),
+    error: useStudio((s) => s.workerError),
+    caps: useStudio((s) => s.workerCapabilities),
+  };
+  if (!caps) {
+    return (
+      <div className="notice notice-muted" role="status" data-testid="backend-notice" data-kind="detecting">
+        Detecting WebGPU…
+      </div>
+    );
+  }
+  const workerLine =
+    worker.status === 'failed' ? (
+      <span className="notice-extra" data-testid="worker-status" data-status="failed">
+        Training worker failed to start: {worker.error}
+      </span>
+    ) : worker.status === 'ready' && worker.caps ? (
+      <span className="notice-extra" data-testid="worker-status" data-status="ready">
+        Training worker ready ({worker.caps.backend}).
+      </span>
+    ) : (
+      <span className="notice-extra" data-testid="worker-status" data-status="starting">
+        Starting training worker…
+      </span>
+    );
+
+  if (caps.webgpu.available) {
+    const a = caps.webgpu.adapter;
+    return (
+      <div className={`notice ${a.isFallbackAdapter ? 'notice-info' : 'notice-ok'}`} role="status" data-testid="backend-notice" data-kind="webgpu">
+        <strong>WebGPU adapter found:</strong> {describeBackend(caps)}.{' '}
+        {a.isFallbackAdapter
+          ? 'It is a software adapter: results are correct but training is slow. Use a browser with a hardware GPU for real fine-tuning.'
+          : 'Training and inference run on the GPU.'}{' '}
+        {workerLine}
+      </div>
+    );
+  }
+  return (
+    <div className="notice notice-warn" role="alert" data-testid="backend-notice" data-kind="fallback">
+      <strong>No WebGPU adapter.</strong> {caps.webgpu.reason} DetStudio falls back to the CPU: {describeBackend(caps)}. Editing
+      configs and browsing data work as usual; training and inference are much slower. Use a recent Chrome or Edge with WebGPU
+      enabled for GPU speed. {workerLine}
+    </div>
+  );
+}

@@ -1,0 +1,80 @@
+/**
+ * A typed API on `window.__detstudio` for end-to-end tests (tldraw's EndToEndApi idea): specs call
+ * it through `page.evaluate` to read state and drive the studio without hunting for pixels. It only
+ * calls the same functions the UI calls.
+ */
+import type { Capabilities } from '../core/capabilities.ts';
+import { studioStore } from '../store/studio_store.ts';
+import type { PaneId, StudioState } from '../store/studio_store.ts';
+import { setActivePane } from '../store/studio_store.ts';
+import { editorStore, fileText, openFile } from '../store/editor_store.ts';
+import type { ConfigAnalysis } from '../store/editor_store.ts';
+import { bootStudio, getStudioClient } from './boot.ts';
+import { getEditorHandle } from './features/editor/editor_bridge.ts';
+import type { MarkerInfo } from './features/editor/editor_bridge.ts';
+
+/** What `window.__detstudio` offers. */
+export interface EndToEndApi {
+  /** Resolves once capabilities are known and the worker answered (or failed). */
+  whenBooted(): Promise<void>;
+  /** A copy of the studio state. */
+  studioState(): StudioState;
+  /** Opens a pane. */
+  openPane(pane: PaneId): void;
+  /** Round-trips a ping through the training worker. */
+  pingWorker(value: string): Promise<{ value: string; workerTime: number }>;
+  /** Asks the training worker for its capabilities again. */
+  workerCapabilities(): Promise<Capabilities>;
+  /** Opens a config (tree path) in the editor. */
+  openConfig(path: string): void;
+  /** Path of the open config. */
+  openConfigPath(): string;
+  /** The stored text of a config (what a reload would show). */
+  configText(path: string): string | null;
+  /** The latest analysis of the open config, if it matches the current text (null while stale). */
+  currentAnalysis(): ConfigAnalysis | null;
+  /** Monaco's markers on the open model ([] when the editor is not mounted). */
+  editorMarkers(): MarkerInfo[];
+  /** Places the cursor at the first occurrence of `needle` (+ `delta` characters) and focuses the editor. */
+  placeCursorAt(needle: string, delta?: number): boolean;
+}
+
+declare global {
+  interface Window {
+    __detstudio?: EndToEndApi;
+  }
+}
+
+function requireClient() {
+  const client = getStudioClient();
+  if (!client) throw new Error('The training worker has not been started.');
+  return client;
+}
+
+/** Installs `window.__detstudio`. */
+export function installEndToEndApi(): void {
+  window.__detstudio = {
+    whenBooted: () => bootStudio(),
+    studioState: () => structuredClone(studioStore.getState()),
+    openPane: (pane) => setActivePane(pane),
+    pingWorker: (value) => requireClient().request('ping', { value }, { timeoutMs: 10_000 }),
+    workerCapabilities: () => requireClient().request('capabilities', undefined, { timeoutMs: 30_000 }),
+    openConfig: (path) => openFile(path),
+    openConfigPath: () => editorStore.getState().openPath,
+    configText: (path) => fileText(editorStore.getState(), path) ?? null,
+    currentAnalysis: () => {
+      const s = editorStore.getState();
+      const a = s.analysis;
+      return a && a.path === s.openPath && a.text === fileText(s, s.openPath) ? structuredClone(a) : null;
+    },
+    editorMarkers: () => getEditorHandle()?.getMarkers() ?? [],
+    placeCursorAt: (needle, delta = 0) => {
+      const h = getEditorHandle();
+      if (!h) return false;
+      const i = h.getText().indexOf(needle);
+      if (i < 0) return false;
+      h.placeCursor(i + delta);
+      return true;
+    },
+  };
+}
