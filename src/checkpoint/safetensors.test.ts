@@ -21,7 +21,7 @@ describe('safetensors', () => {
       1040236396, 3188147839, 1059320509, 1037489631, 3205046689, 1052320509, 1067903353, 1064465382, 3207866366, 3215063381, 3206516458, 1026114926,
     ]);
     // float16 data, read as raw bits.
-    expect(Array.from(ckpt.stateDict.get('a.h')!.data)).toEqual([49318, 45824, 48380, 47580, 47195]);
+    expect(Array.from(ckpt.stateDict.get('a.h')!.data as Uint16Array)).toEqual([49318, 45824, 48380, 47580, 47195]);
     expect(ckpt.stateDict.get('z.bool')).toEqual({ dtype: 'bool', shape: [2], data: new Uint8Array([1, 0]) });
   });
 
