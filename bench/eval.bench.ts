@@ -7,8 +7,14 @@
  * Times, in Node, bbox and segm evaluation as MMDetection's CocoMetric runs them (maxDets
  * 100,300,1000; segm without the detections' boxes): results loading + evaluate + accumulate +
  * summarize, each from a freshly indexed ground truth so RLE decoding is included.
+ *
+ * Then the same in a browser Web Worker: the generator and src/eval are bundled with esbuild into a
+ * classic worker, run in headless Chromium (`CHROMIUM_PATH`, default /usr/bin/chromium) through
+ * Playwright; skipped with a reason when no browser can start.
  */
 import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { generateCocoEvalCase } from '../scripts/gen_coco_eval_case.ts';
 import { COCO, type CocoResult } from '../src/eval/coco.ts';
 import { COCOeval, type IouType } from '../src/eval/cocoeval.ts';
@@ -49,10 +55,96 @@ function timeEval(gtText: string, dets: CocoResult[], iouType: IouType): { secon
   };
 }
 
+/** The worker: generates the case, evaluates bbox and segm as CocoMetric does, posts timings. */
+const WORKER_SOURCE = `
+import { generateCocoEvalCase } from '../scripts/gen_coco_eval_case.ts';
+import { COCO } from '../src/eval/coco.ts';
+import { COCOeval } from '../src/eval/cocoeval.ts';
+self.onmessage = (ev) => {
+  try {
+    const { gt, dt } = generateCocoEvalCase({ images: ev.data.images });
+    const gtText = JSON.stringify(gt);
+    const dtText = JSON.stringify(dt);
+    const out = {};
+    for (let rep = 0; rep < ev.data.reps; rep++) {
+      for (const iouType of ['bbox', 'segm']) {
+        const dets = JSON.parse(dtText);
+        const t0 = performance.now();
+        const g = new COCO(JSON.parse(gtText));
+        const input = iouType === 'segm' ? dets.map(({ bbox, ...rest }) => rest) : dets;
+        const E = new COCOeval(g, g.loadRes(input), iouType);
+        E.params.maxDets = [100, 300, 1000];
+        E.evaluate();
+        E.accumulate();
+        const stats = E.summarize();
+        const s = (performance.now() - t0) / 1000;
+        const key = iouType + '_eval_s';
+        if (out[key] === undefined || s < out[key]) out[key] = +s.toFixed(3);
+        out[iouType + '_stats'] = stats.map((v) => +v.toFixed(4));
+      }
+    }
+    self.postMessage({ ok: out });
+  } catch (e) {
+    self.postMessage({ error: String(e && e.stack || e) });
+  }
+};
+`;
+
+async function browserWorker(images: number, reps: number): Promise<Record<string, unknown>> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  let esbuild: typeof import('esbuild');
+  let chromium: typeof import('playwright').chromium;
+  try {
+    esbuild = await import('esbuild');
+    ({ chromium } = await import('playwright'));
+  } catch (e) {
+    return { skipped: `esbuild/playwright unavailable: ${(e as Error).message}` };
+  }
+  const bundle = await esbuild.build({
+    stdin: { contents: WORKER_SOURCE, resolveDir: here, loader: 'ts', sourcefile: 'eval_worker.ts' },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    external: ['node:*'],
+    define: { 'import.meta.url': '""' }, // the generator's run-as-script check; never true in a worker
+    write: false,
+  });
+  const code = bundle.outputFiles[0].text;
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  let browser;
+  try {
+    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  } catch (e) {
+    return { skipped: `no browser at ${executablePath}: ${(e as Error).message.split('\n')[0]}` };
+  }
+  try {
+    const page = await browser.newPage();
+    const t0 = performance.now();
+    const result = await page.evaluate(
+      ({ code, reps, images }) =>
+        new Promise<unknown>((resolve) => {
+          const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+          const w = new Worker(url);
+          w.onmessage = (ev) => resolve(ev.data);
+          w.onerror = (ev) => resolve({ error: `worker failed to start: ${String(ev.message)}` });
+          w.postMessage({ images, reps });
+        }),
+      { code, reps, images },
+    );
+    const version = browser.version();
+    const r = result as { ok?: Record<string, unknown>; error?: string };
+    return { browser: `chromium ${version}`, wall_incl_generate_s: +((performance.now() - t0) / 1000).toFixed(1), ...(r.ok ?? { error: r.error }) };
+  } finally {
+    await browser.close();
+  }
+}
+
 /** Runs the benchmark; returns timings in seconds. */
 export async function run(): Promise<Record<string, unknown>> {
   const tg = performance.now();
-  const { gt, dt } = generateCocoEvalCase({ images: 500 });
+  const images = Number(process.env.EVAL_BENCH_IMAGES ?? 500);
+  const { gt, dt } = generateCocoEvalCase({ images });
   const generateS = (performance.now() - tg) / 1000;
   const gtText = JSON.stringify(gt);
   const dtText = JSON.stringify(dt);
@@ -85,8 +177,10 @@ export async function run(): Promise<Record<string, unknown>> {
   const metrics = metric.evaluate();
   const cocoMetricS = (performance.now() - tm) / 1000;
 
+  const browser = await browserWorker(images, reps);
+
   return {
-    note: 'seconds are wall time, best of EVAL_BENCH_REPS (default 3); cpu_s is process CPU time of that run; loadavg shows how shared the machine was',
+    note: 'EVAL_BENCH_IMAGES (default 500) images; seconds are wall time, best of EVAL_BENCH_REPS (default 3); cpu_s is process CPU time of that run; loadavg shows how shared the machine was',
     loadavg: loadavg().map((v) => +v.toFixed(1)),
     case: { images: gt.images.length, size: '2048x1024', annotations: gt.annotations!.length, detections: dets.length, dtJsonMB: +(dtText.length / 2 ** 20).toFixed(1) },
     generate_s: +generateS.toFixed(2),
@@ -102,5 +196,6 @@ export async function run(): Promise<Record<string, unknown>> {
     bbox_stats: bbox.stats,
     segm_stats: segm.stats,
     coco_metric: metrics,
+    browser_worker: browser,
   };
 }

@@ -10,11 +10,9 @@
  *
  * writes DIR/gt.json, DIR/dt.json and DIR/time_pycocotools.py (times pycocotools on the same files:
  * `python3 DIR/time_pycocotools.py`), so pycocotools and DetStudio can be compared on one case.
+ * Node modules are imported only when run as a script, so the generator also bundles into a browser
+ * worker (the eval benchmark times it there).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
 import type { CocoDataset, CocoResult } from '../src/eval/coco.ts';
 import { countsArea, countsToBbox, polygonCounts, toCompressed } from '../src/eval/mask.ts';
 
@@ -190,6 +188,9 @@ print(json.dumps(out))
 `;
 
 async function main(): Promise<void> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join, resolve } = await import('node:path');
+  const { parseArgs } = await import('node:util');
   const { values } = parseArgs({
     options: {
       out: { type: 'string', default: '/tmp/detstudio-coco-eval-case' },
@@ -208,4 +209,10 @@ async function main(): Promise<void> {
   console.error(`wrote ${gt.images.length} images, ${gt.annotations!.length} annotations, ${dt.length} detections to ${out} in ${s}s`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main();
+const argv1 = typeof process === 'object' ? (process.argv?.[1] ?? '') : '';
+if (argv1.endsWith('gen_coco_eval_case.ts') && import.meta.url.endsWith('/gen_coco_eval_case.ts')) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

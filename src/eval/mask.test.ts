@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixturePath, readFixtureJson } from '../testing/fixtures';
 import {
@@ -138,5 +138,17 @@ describe('mask RLE edge cases', () => {
     const dt = encodeRowMajor(Uint8Array.from([1, 0, 0, 0]), 2, 2);
     expect(iou([dt], [gt], [1])[0][0]).toBe(1);
     expect(iou([dt], [gt], [0])[0][0]).toBe(0.25);
+  });
+});
+
+describe('src/eval stays worker-safe', () => {
+  it('imports nothing from node: or the DOM outside tests', () => {
+    const here = new URL('.', import.meta.url);
+    const files = readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) {
+      const src = readFileSync(new URL(f, here), 'utf8');
+      expect(src, f).not.toMatch(/from ['"]node:|import\(['"]node:|\bdocument\.|\bwindow\./);
+    }
   });
 });
