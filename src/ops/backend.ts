@@ -81,6 +81,9 @@ const NODE_WEBGPU_MODULE = './node_webgpu.ts';
 
 let current: BackendInfo | null = null;
 
+/** The WebGPU backend this module created (reused by later calls until its device is lost). */
+let webgpuState: { adapterInfo: AdapterSummary; fallback: boolean; limits: Record<string, number> } | null = null;
+
 /** The backend set up by the last {@link initBackend}, or null. */
 export function currentBackend(): BackendInfo | null {
   return current;
@@ -108,6 +111,14 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 
   let why = '';
   let adapterInfo: AdapterSummary | null = null;
+  if (prefer !== 'wasm' && webgpuState && (prefer === 'webgpu' || !webgpuState.fallback)) {
+    if (await tf.setBackend('webgpu')) {
+      const { adapterInfo: a, fallback, limits } = webgpuState;
+      current = { name: 'webgpu', isFallbackAdapter: fallback, adapterInfo: a, limits, notice: webgpuNotice(a, fallback, verb) };
+      return current;
+    }
+    webgpuState = null;
+  }
   if (prefer !== 'wasm') {
     const gpu = await getGpu();
     const adapter = gpu ? await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null) : null;
@@ -200,11 +211,12 @@ async function activateWebGPU(
     const v = (device.limits as unknown as Record<string, number | undefined>)[name];
     if (typeof v === 'number') limits[name] = v;
   }
-  const notice = fallback
-    ? `${verb} on WebGPU with a software adapter (${describe(adapterInfo)}): correct but very slow`
-    : `${verb} on WebGPU (${describe(adapterInfo)})`;
+  const notice = webgpuNotice(adapterInfo, fallback, verb);
   const info: BackendInfo = { name: 'webgpu', isFallbackAdapter: fallback, adapterInfo, limits, notice };
+  const state = { adapterInfo, fallback, limits };
+  webgpuState = state;
   void device.lost.then((lost) => {
+    if (webgpuState === state) webgpuState = null;
     if (lost.reason === 'destroyed') return; // disposed on purpose
     const message = `The WebGPU device was lost (${lost.message || 'no reason given'}); reload to start again`;
     info.notice = message;
@@ -212,6 +224,12 @@ async function activateWebGPU(
   });
   current = info;
   return current;
+}
+
+function webgpuNotice(adapterInfo: AdapterSummary, fallback: boolean, verb: string): string {
+  return fallback
+    ? `${verb} on WebGPU with a software adapter (${describe(adapterInfo)}): correct but very slow`
+    : `${verb} on WebGPU (${describe(adapterInfo)})`;
 }
 
 async function activateWasm(options: InitBackendOptions): Promise<{ simd: boolean; threads: number }> {

@@ -21,6 +21,15 @@ describe('ops on WebGPU (Dawn in Node)', () => {
     expect(info.limits?.maxBufferSize).toBeGreaterThanOrEqual(info.limits?.maxStorageBufferBindingSize ?? Infinity);
   });
 
+  it('reuses the WebGPU backend on a second initBackend (tensors stay valid)', async () => {
+    const t = tf.tensor1d([1, 2, 3]);
+    const again = await initBackend({ prefer: 'webgpu' });
+    expect(again.name).toBe('webgpu');
+    expect(again.limits).toEqual(info.limits);
+    expect(again.notice).toMatch(/^Running on WebGPU/);
+    expect(Array.from(await tf.square(t).data())).toEqual([1, 4, 9]);
+  });
+
   it('roiAlign matches torchvision (outputs and input gradients, output 7/14, sampling 0/2)', async () => {
     expect(tf.getBackend()).toBe('webgpu');
     const results = await checkRoIAlignFixtures(roiAlignCaseFiles());
