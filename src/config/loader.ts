@@ -420,10 +420,8 @@ class Loader {
 
   private baseEntries(node: SyntaxNode, text: string): { entry: string; from: number; to: number }[] {
     // MMEngine evaluates the right-hand side of `_base_ = ...`: a str or a list of str.
-    const mod = evaluateModule(
-      { tree: parsePython(`_base_ = ${text.slice(node.from, node.to)}\n`).tree, text: `_base_ = ${text.slice(node.from, node.to)}\n` },
-      { mode: 'classic', budget: newBudget(10_000, 10_000, 50) },
-    );
+    const rhs = `_base_ = ${text.slice(node.from, node.to)}\n`;
+    const mod = evaluateModule(parseCached(rhs), { mode: 'classic', budget: newBudget(10_000, 10_000, 50) });
     const v = mod.globals.get('_base_') ?? null;
     const items = typeof v === 'string' ? [v] : Array.isArray(v) ? v : [v];
     const strNodes: SyntaxNode[] = [];

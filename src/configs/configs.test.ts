@@ -145,3 +145,14 @@ describe('built-in config tree', () => {
     expect(getPath(res.cfg, 'model.backbone.init_cfg')).toBeNull();
   });
 });
+
+describe('browser access to the tree (Vite import.meta.glob)', () => {
+  it('serves the same files with the same text under the same root', async () => {
+    const browser = await import('./browser.ts');
+    expect(browser.listBuiltinConfigs()).toEqual(listBuiltinConfigs());
+    const bfs = browser.builtinFS();
+    for (const f of listBuiltinConfigs()) expect(bfs.read(`${BUILTIN_ROOT}/${f}`)).toBe(fs.read(`${BUILTIN_ROOT}/${f}`));
+    const res = resolveConfig(`${BUILTIN_ROOT}/cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py`, bfs);
+    expect(res.ok && toFixtureJSON(res.cfg)).toEqual(readFixtureJson('config-cases', 'cityscapes-maskrcnn-resolved.json'));
+  });
+});

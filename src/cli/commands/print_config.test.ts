@@ -2,7 +2,7 @@
  * `detstudio print-config` end to end: one real CLI process (bin/detstudio.mjs through tsx) for the
  * success and error paths, plus in-process runs of the command for the other flags.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,22 +22,25 @@ describe('detstudio print-config', () => {
   });
   afterEach(() => vi.restoreAllMocks());
 
-  it('spawned CLI: --json of a file that inherits mmdet:: bases, and the error line with exit 1', () => {
+  it('spawned CLI (once): a config with an error exits 1 with <file>:<line>:<col>: <ErrorClass>: <message>', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'detstudio-cfg-'));
+    const bad = join(dir, 'bad.py');
+    writeFileSync(bad, "_base_ = 'mmdet::cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py'\nmodel = dict(\n");
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'detstudio.mjs'), 'print-config', bad], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`${bad}:2:13: SyntaxError: '(' was never closed (<unknown>, line 2)`);
+  });
+
+  it('--json of a file on disk that inherits mmdet:: bases', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'detstudio-cfg-'));
     const cfg = join(dir, 'my_cityscapes.py');
     writeFileSync(cfg, "_base_ = 'mmdet::cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py'\n");
-    const bad = join(dir, 'bad.py');
-    writeFileSync(bad, "_base_ = 'mmdet::cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py'\nmodel = dict(\n");
-    const bin = join(repoRoot, 'bin', 'detstudio.mjs');
-    const json = execFileSync(process.execPath, [bin, 'print-config', cfg, '--json'], { encoding: 'utf8' });
+    expect(await run([cfg, '--json'])).toBe(0);
     const want = readFixtureJson<Record<string, unknown>>('config-cases', 'cityscapes-maskrcnn-resolved.json');
-    const got = JSON.parse(json) as Record<string, any>;
+    const got = JSON.parse(out.join('')) as Record<string, any>;
     expect(Object.keys(got)).toEqual(Object.keys(want));
     expect(got.model.backbone.out_indices).toEqual([0, 1, 2, 3]);
     expect(got.model.roi_head.mask_head.num_classes).toBe(8);
-    const r = spawnSync(process.execPath, [bin, 'print-config', bad], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(`${bad}:2:13: SyntaxError: '(' was never closed (<unknown>, line 2)`);
   });
 
   it('prints pretty text by default and applies --cfg-options', async () => {
