@@ -99,6 +99,7 @@ describe('loadStateDict (MMEngine load_from, strict=False)', () => {
     expect(r.missing).toEqual([]);
     expect(r.unexpected).toEqual([]);
     expect(r.loaded.size).toBe(354);
+    expect(r.summary).toBe("loaded 354 of the model's 360 tensors; 6 skipped for a size mismatch, 0 missing, 0 unexpected");
     expect(r.loaded.get('backbone.layer1.0.conv2.weight')!.shape).toEqual([3, 3, 64, 64]);
     expect(r.warning).toBe(
       'The model and loaded state dict do not match exactly\n\n' +
@@ -134,6 +135,8 @@ describe('loadStateDict (MMEngine load_from, strict=False)', () => {
     );
     expect(() => loadStateDict(expected, sd, { strict: true })).toThrow(/do not match exactly/);
     expect(loadStateDict({ 'backbone.bn1.weight': [4] }, new Map([['backbone.bn1.weight', t(4)]])).warning).toBeNull();
+    const other = loadStateDict(expected, new Map([['features.0.weight', t(3)]]));
+    expect(other.summary).toMatch(/another architecture/);
   });
 
   it('accepts expected shapes in the model layout and a whole checkpoint', () => {

@@ -114,6 +114,11 @@ export interface LoadStateDictResult {
   shapeMismatch: ShapeMismatch[];
   /** MMEngine's single warning text, or `null` when everything matched. */
   warning: string | null;
+  /**
+   * One line for the UI: how many tensors were loaded, skipped, missing and unexpected, with a
+   * hint when nothing matched (a checkpoint of another architecture).
+   */
+  summary: string;
 }
 
 /** Options of {@link loadStateDict}. */
@@ -198,7 +203,15 @@ export function loadStateDict(
     warning = ['The model and loaded state dict do not match exactly\n', ...lines].join('\n');
     if (options.strict) throw new CheckpointError(warning, { missing, unexpected, shapeMismatch });
   }
-  return { loaded, missing, unexpected, shapeMismatch, warning };
+  let summary =
+    `loaded ${loaded.size} of the model's ${exp.size} tensors; ${shapeMismatch.length} skipped for a size mismatch, ` +
+    `${missing.length} missing, ${unexpected.length} unexpected`;
+  if (loaded.size === 0 && exp.size > 0) {
+    summary += revised.size
+      ? ' - no tensor of the checkpoint matches the model: is it a checkpoint of another architecture or model?'
+      : ' - the checkpoint has no tensors';
+  }
+  return { loaded, missing, unexpected, shapeMismatch, warning, summary };
 }
 
 /** What the checkpoint says about its backbone's style, with the evidence. */

@@ -152,6 +152,15 @@ describe('readPth on bad input', () => {
     expect(() => readPth(otherZip)).toThrow(/data\.pkl/);
   });
 
+  it('says a TorchScript archive is not a checkpoint', () => {
+    const jit = concatBytes(writeZipParts([
+      { name: 'model/data.pkl', data: Uint8Array.from([0x80, 2, 0x4e, 0x2e]) },
+      { name: 'model/constants.pkl', data: Uint8Array.from([0x80, 2, 0x29, 0x2e]) },
+      { name: 'model/code/__torch__.py', data: new Uint8Array(1) },
+    ]));
+    expect(() => readPth(jit)).toThrow(/TorchScript/);
+  });
+
   it('refuses a checkpoint whose data.pkl calls a disallowed global', () => {
     // A torch-style zip whose pickle is `os.system('true')` as CPython protocol 2 writes it.
     const evil = Uint8Array.from([

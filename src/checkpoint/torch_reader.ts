@@ -91,6 +91,11 @@ function readZipPth(bytes: Uint8Array, options: ReadCheckpointOptions): Checkpoi
     prefix = pkl.name.slice(0, -'/data.pkl'.length);
   }
   const rec = (name: string) => zip.get(`${prefix}/${name}`);
+  if (rec('constants.pkl') || zip.entries.some((e) => e.name.startsWith(`${prefix}/code/`))) {
+    throw new CheckpointError(
+      'this is a TorchScript model (torch.jit.save), not a checkpoint: save the weights with torch.save(model.state_dict()) instead',
+    );
+  }
   const text = (name: string) => {
     const e = rec(name);
     return e ? new TextDecoder().decode(zip.read(e)).trim() : undefined;
