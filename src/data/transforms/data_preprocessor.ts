@@ -57,15 +57,17 @@ export function detDataPreprocess(samples: PackedInputs[], cfg: DetDataPreproces
     const src = s.inputs.data;
     for (let ch = 0; ch < c; ch++) {
       const srcCh = swap && c === 3 ? 2 - ch : ch;
+      // uint8 input: the float32 result `(x - mean) / std` of each of the 256 values, computed once.
+      const lut = new Float32Array(256);
       const m = mean ? mean[ch]! : 0;
       const sd = std ? std[ch]! : 1;
+      for (let v = 0; v < 256; v++) lut[v] = mean ? f32(f32(v - m) / sd) : v;
       const srcBase = srcCh * h * w;
       const dstBase = (b * c + ch) * H * W;
       for (let y = 0; y < h; y++) {
         const so = srcBase + y * w;
         const d = dstBase + y * W;
-        if (mean) for (let x = 0; x < w; x++) out[d + x] = f32(f32(src[so + x]! - m) / sd);
-        else for (let x = 0; x < w; x++) out[d + x] = src[so + x]!;
+        for (let x = 0; x < w; x++) out[d + x] = lut[src[so + x]!]!;
       }
     }
   });

@@ -71,7 +71,14 @@ export class PackDetInputs implements Transform {
     const { height: h, width: w, channels: c } = img;
     const chw = new Uint8Array(c * h * w);
     const plane = h * w;
-    for (let i = 0, s = 0; i < plane; i++, s += c) for (let k = 0; k < c; k++) chw[k * plane + i] = img.data[s + k]!;
+    const src = img.data;
+    if (c === 3) {
+      for (let i = 0, s = 0; i < plane; i++, s += 3) {
+        chw[i] = src[s]!;
+        chw[plane + i] = src[s + 1]!;
+        chw[2 * plane + i] = src[s + 2]!;
+      }
+    } else for (let i = 0, s = 0; i < plane; i++, s += c) for (let k = 0; k < c; k++) chw[k * plane + i] = src[s + k]!;
     const flags = results.gt_ignore_flags;
     const n = results.gt_bboxes ? results.gt_bboxes.length / 4 : 0;
     const valid: number[] = [];

@@ -86,14 +86,34 @@ export function resizeBilinear(img: ImageU8, dw: number, dh: number): ImageU8 {
   let cacheB = new Int32Array(rowLen);
   let rowA = -1;
   let rowB = -1;
+  // Per output column: first source sample offset within a row and the step to the second one.
+  const x0 = new Int32Array(dw);
+  const step = new Int32Array(dw);
+  for (let dx = 0; dx < dw; dx++) {
+    const sx = xt.ofs[dx]!;
+    x0[dx] = sx * c;
+    step[dx] = sx + 1 < sw ? c : 0;
+  }
+  const { a0, a1 } = xt;
   const hresize = (sy: number, buf: Int32Array): void => {
     const base = sy * sw * c;
+    if (c === 3) {
+      for (let dx = 0, o = 0; dx < dw; dx++, o += 3) {
+        const p0 = base + x0[dx]!;
+        const p1 = p0 + step[dx]!;
+        const w0 = a0[dx]!;
+        const w1 = a1[dx]!;
+        buf[o] = src[p0]! * w0 + src[p1]! * w1;
+        buf[o + 1] = src[p0 + 1]! * w0 + src[p1 + 1]! * w1;
+        buf[o + 2] = src[p0 + 2]! * w0 + src[p1 + 2]! * w1;
+      }
+      return;
+    }
     for (let dx = 0; dx < dw; dx++) {
-      const sx = xt.ofs[dx]!;
-      const w0 = xt.a0[dx]!;
-      const w1 = xt.a1[dx]!;
-      const p0 = base + sx * c;
-      const p1 = sx + 1 < sw ? p0 + c : p0;
+      const p0 = base + x0[dx]!;
+      const p1 = p0 + step[dx]!;
+      const w0 = a0[dx]!;
+      const w1 = a1[dx]!;
       const o = dx * c;
       for (let k = 0; k < c; k++) buf[o + k] = src[p0 + k]! * w0 + src[p1 + k]! * w1;
     }
@@ -166,6 +186,25 @@ export function resizeNearest(img: ImageU8, dw: number, dh: number): ImageU8 {
 /** Horizontal mirror of `n` planes of `h × w` with `c` interleaved channels (`mmcv.imflip`). */
 export function flipHorizontal(data: Uint8Array, n: number, h: number, w: number, c: number): Uint8Array {
   const out = new Uint8Array(data.length);
+  if (c === 1) {
+    for (let r = 0, rows = n * h; r < rows; r++) {
+      const row = r * w;
+      for (let x = 0, e = row + w - 1; x < w; x++) out[e - x] = data[row + x]!;
+    }
+    return out;
+  }
+  if (c === 3) {
+    for (let r = 0, rows = n * h; r < rows; r++) {
+      const row = r * w * 3;
+      for (let x = 0, d = row + (w - 1) * 3; x < w; x++, d -= 3) {
+        const s = row + x * 3;
+        out[d] = data[s]!;
+        out[d + 1] = data[s + 1]!;
+        out[d + 2] = data[s + 2]!;
+      }
+    }
+    return out;
+  }
   for (let k = 0; k < n; k++) {
     for (let y = 0; y < h; y++) {
       const row = (k * h + y) * w * c;
