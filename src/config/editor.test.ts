@@ -149,6 +149,16 @@ describe('completion, hover, diff', () => {
     expect(items.find((i) => i.label === 'fc_out_channels')).toMatchObject({ detail: '1024', insertText: 'fc_out_channels=' });
   });
 
+  it('still completes from the bases while the text does not parse', () => {
+    const text = `${HEAD}model = dict(rpn_head=dict(feat_
+`;
+    const at = text.indexOf('feat_') + 'feat_'.length;
+    expect(keyContextAt(text, at).path).toEqual(['model', 'rpn_head']);
+    const labels = completionsAt(text, at, USER, fs).map((i) => i.label);
+    expect(labels).toContain('feat_channels');
+    expect(labels).toContain('anchor_generator');
+  });
+
   it('completes top-level names and registry type names', () => {
     const text = `${HEAD}\n`;
     const top = completionsAt(text, text.length, USER, fs).map((i) => i.label);

@@ -228,6 +228,19 @@ export interface CompletionItem {
   insertText: string;
 }
 
+/** Only the `_base_ = ...` statement (or the read_base imports) of a text that may not parse as a whole. */
+export function basesOnlyText(text: string): string | undefined {
+  const top = children(parsePython(text).tree.topNode);
+  const keep = top.filter(
+    (s) =>
+      (s.name === 'AssignStatement' && s.firstChild?.name === 'VariableName' && text.slice(s.firstChild.from, s.firstChild.to) === '_base_') ||
+      (s.name === 'WithStatement' && /^with\s+read_base\s*\(/.test(text.slice(s.from, s.to))) ||
+      (s.name === 'ImportStatement' && /read_base/.test(text.slice(s.from, s.to))),
+  );
+  if (!keep.length) return undefined;
+  return keep.map((s) => text.slice(s.from, s.to)).join('\n') + '\n';
+}
+
 function short(s: string, n = 80): string {
   return s.length > n ? s.slice(0, n - 1) + '…' : s;
 }
@@ -246,10 +259,10 @@ export function completionsAt(text: string, offset: number, path: string, fs: Co
   let sources: PyValue[] = [];
   if (res.ok) sources = [getPath(res.baseCfg, ctx.path) ?? null, getPath(res.cfg, ctx.path) ?? null];
   else {
-    // fall back to the bases alone: resolve the file with the edited text stripped to its _base_ line
-    const m = /^_base_\s*=[\s\S]*?(?:\]|'|")\s*$/m.exec(text);
-    if (m) {
-      const r2 = resolveText(m[0] + '\n', path, fs, opts);
+    // fall back to the bases alone: the `_base_` assignment (or read_base block) of the edited text
+    const basesText = basesOnlyText(text);
+    if (basesText) {
+      const r2 = resolveText(basesText, path, fs, opts);
       if (r2.ok) sources = [getPath(r2.cfg, ctx.path) ?? null];
     }
   }

@@ -117,6 +117,12 @@ describe('expressions', () => {
     expect(value(`flag = True\nif flag:\n    x = 1\nelse:\n    x = 2`)).toBe(1);
     expect(json(`x = []\nfor i in range(3):\n    x.append(i * 10)`)).toEqual([0, 10, 20]);
   });
+  it('range values become lists and builtins bound to names are dropped', () => {
+    expect(json('x = range(3)')).toEqual([0, 1, 2]);
+    const r = run('f = len\nx = f([1, 2])\n');
+    expect(r.ok && toFixtureJSON(r.cfg)).toEqual({ x: 2 });
+  });
+
   it('drops __names but keeps _private names', () => {
     const r = run('__hidden = 1\n_private = 2\nx = __hidden + 1');
     expect(r.ok).toBe(true);

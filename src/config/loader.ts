@@ -12,7 +12,7 @@ import { SUBSET_ERROR, evaluateModule, newBudget, type Budget, type Range } from
 import { basename, dirname, extname, joinPath, normalizePath, type ConfigFS } from './fs.ts';
 import { mergeAIntoB, mergeFromDict, parseCfgOptions, type MergeTrace } from './merge.ts';
 import { children, parsePython, type ParsedPython } from './parser.ts';
-import { PyDict, PyTuple, deepCopy, fromJSON, markConfigDict, repr, typeName, type DictKey, type PyValue } from './values.ts';
+import { PyCallable, PyDict, PyTuple, deepCopy, fromJSON, markConfigDict, repr, typeName, type DictKey, type PyValue } from './values.ts';
 
 /** Where a key of the resolved config was last written. */
 export interface Origin extends SourceLocation {}
@@ -389,7 +389,8 @@ class Loader {
     const mod = evaluateModule(parsed, { mode: 'classic', budget: this.budget, keyRanges, skip }, initial);
     const child = new PyDict(undefined, true);
     for (const [k, v] of mod.globals) {
-      if (k === '_base_' || k.startsWith('__') || mod.excluded.has(k)) continue;
+      // like MMEngine: `__` names, modules and functions are not config values
+      if (k === '_base_' || k.startsWith('__') || mod.excluded.has(k) || v instanceof PyCallable) continue;
       child.set(k, v);
     }
     for (const [k, v] of child.map) child.set(k, substituteBaseVars(v, sub, baseCfg));
@@ -485,7 +486,7 @@ class Loader {
     const mod = evaluateModule(parsed, { mode: 'lazy', budget: this.budget, keyRanges, importBase }, new Map());
     const cfg = new PyDict(undefined, true);
     for (const [k, v] of mod.globals) {
-      if (k.startsWith('__') || mod.excluded.has(k)) continue;
+      if (k.startsWith('__') || mod.excluded.has(k) || v instanceof PyCallable) continue;
       cfg.set(k, v);
     }
     for (const k of [...prov.keys()]) if (!cfg.has(k.split('.')[0])) prov.delete(k);
@@ -524,7 +525,8 @@ class Loader {
     if (e instanceof RangeError) {
       return { name: 'RecursionError', message: `maximum recursion depth exceeded (${e.message})`, ...locate(entry, this.texts.get(entry) ?? '', 0, 0) };
     }
-    throw e;
+    // a bug of DetStudio, not of the config: still a diagnostic, never a crash of the editor
+    return { name: 'InternalError', message: `DetStudio failed to evaluate this config: ${e instanceof Error ? e.message : String(e)}`, ...locate(entry, this.texts.get(entry) ?? '', 0, 0) };
   }
 }
 

@@ -271,7 +271,7 @@ function toJson(v: PyValue, tuples: 'array' | 'marked', depth: number): JsonValu
     return o;
   }
   if (v instanceof PyLazyObject) return v.dotted;
-  if (v instanceof PyRange) return tuples === 'array' ? [] : null;
+  if (v instanceof PyRange) return Array.from({ length: v.length }, (_, i) => v.at(i));
   return null;
 }
 
