@@ -1,0 +1,38 @@
+import { encode } from 'fast-png';
+import { describe, expect, it } from 'vitest';
+import { createBitmapImageDecoder, pngBitDepth, type BitmapEnvironment } from './browser_image_decoder.ts';
+import { toBgr } from './transforms/loading.ts';
+
+describe('createBitmapImageDecoder', () => {
+  it('uses the injected bitmap path for 8-bit images and fast-png for 16-bit PNGs', async () => {
+    const calls: string[] = [];
+    const env: BitmapEnvironment = {
+      createImageBitmap: async (blob) => {
+        calls.push(`bitmap ${blob.size}`);
+        return { width: 2, height: 1, close: () => calls.push('close') };
+      },
+      OffscreenCanvas: class {
+        constructor(
+          readonly w: number,
+          readonly h: number,
+        ) {}
+        getContext() {
+          return {
+            drawImage: () => calls.push('draw'),
+            getImageData: () => ({ data: new Uint8ClampedArray([10, 20, 30, 255, 40, 50, 60, 255]) }),
+          };
+        }
+      },
+    };
+    const decode = createBitmapImageDecoder(env);
+    const png8 = encode({ width: 2, height: 1, data: new Uint8Array([1, 2, 3, 4, 5, 6]), channels: 3, depth: 8 });
+    expect(pngBitDepth(png8)).toBe(8);
+    const out = await decode(png8, 'a.png');
+    expect(toBgr(out).data).toEqual(new Uint8Array([30, 20, 10, 60, 50, 40]));
+    expect(calls).toEqual([`bitmap ${png8.length}`, 'draw', 'close']);
+    const png16 = encode({ width: 1, height: 1, data: new Uint16Array([0x1234]), channels: 1, depth: 16 });
+    const g = await decode(png16, 'b.png');
+    expect(Array.from(g.data)).toEqual([0x12]);
+    expect(calls.length).toBe(3);
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * An {@link ImageDecoder} for the browser / Web Worker: `createImageBitmap` + `OffscreenCanvas`
+ * (native JPEG and 8-bit PNG decoding, much faster than JS), with fast-png kept for 16-bit PNGs (a
+ * canvas would reduce them to 8 bits). The environment is injected (default `globalThis`) through a
+ * small structural type, so this module needs no DOM typings and is testable in Node with a fake.
+ */
+import { defaultImageDecoder, type DecodedPixels, type ImageDecoder } from './transforms/loading.ts';
+
+/** What the decoder needs from the environment. */
+export interface BitmapEnvironment {
+  createImageBitmap(blob: Blob, options?: Record<string, unknown>): Promise<{ width: number; height: number; close(): void }>;
+  OffscreenCanvas: new (
+    w: number,
+    h: number,
+  ) => {
+    getContext(kind: '2d', options?: Record<string, unknown>): {
+      drawImage(image: unknown, x: number, y: number): void;
+      getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+    } | null;
+  };
+}
+
+/** Bit depth of a PNG from its IHDR (byte 24), or 0 for non-PNG bytes. */
+export function pngBitDepth(bytes: Uint8Array): number {
+  const sig = bytes.length > 25 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+  return sig ? bytes[24]! : 0;
+}
+
+/**
+ * Creates a decoder using the environment's bitmap decoding. Pixel values are kept as stored
+ * (`colorSpaceConversion: 'none'`, `premultiplyAlpha: 'none'`); output is RGBA (4 channels).
+ */
+export function createBitmapImageDecoder(env: BitmapEnvironment = globalThis as unknown as BitmapEnvironment): ImageDecoder {
+  return async (bytes: Uint8Array, path: string): Promise<DecodedPixels> => {
+    if (pngBitDepth(bytes) === 16) return defaultImageDecoder(bytes, path);
+    const copy = new Uint8Array(bytes); // a Blob part must own an ArrayBuffer
+    const bmp = await env.createImageBitmap(new Blob([copy.buffer as ArrayBuffer]), {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+    });
+    try {
+      const canvas = new env.OffscreenCanvas(bmp.width, bmp.height);
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      if (!ctx) throw new Error(`${path}: no 2d context for decoding`);
+      ctx.drawImage(bmp, 0, 0);
+      const { data } = ctx.getImageData(0, 0, bmp.width, bmp.height);
+      return { width: bmp.width, height: bmp.height, channels: 4, data };
+    } finally {
+      bmp.close();
+    }
+  };
+}
