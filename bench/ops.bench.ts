@@ -4,7 +4,9 @@
  * every backend present — cpu, wasm, and WebGPU when a hardware adapter exists (set
  * BENCH_SOFTWARE_WEBGPU=1 to include a software adapter such as SwiftShader, which is very slow) —
  * and NMS / class-batched NMS on 2000 boxes. Times are medians in milliseconds; GPU timings end with
- * a one-number readback so they include the queued work.
+ * a one-number readback so they include the queued work. "Samples" are bilinear samples × channels;
+ * effective GFLOP/s counts torchvision's 8 flops per sample and channel (the cpu/wasm loops merge
+ * shared cells and do fewer).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendInfo, type BackendName } from '../src/ops/backend';
@@ -93,6 +95,9 @@ async function benchRoIAlign(info: BackendInfo, x: Float32Array, rois: Float32Ar
     backwardMs,
     forwardGSamplesPerS: +(samples / forwardMs / 1e6).toFixed(3),
     backwardGSamplesPerS: +(samples / backwardMs / 1e6).toFixed(3),
+    // torchvision's arithmetic per sample and channel: 4 multiplies + 4 adds.
+    forwardEffectiveGflops: +((samples * 8) / forwardMs / 1e6).toFixed(3),
+    backwardEffectiveGflops: +((samples * 8) / backwardMs / 1e6).toFixed(3),
   };
 }
 
