@@ -8,7 +8,7 @@ import type { SyntaxNode } from '@lezer/common';
 import { formatConfigError, type ConfigError } from './errors.ts';
 import { MemoryFS, OverlayFS, basename, normalizePath, type ConfigFS } from './fs.ts';
 import { lintConfig } from './lint.ts';
-import { resolveConfig, type Origin, type ResolveOptions, type ResolveResult } from './loader.ts';
+import { resolveConfig, type Origin, type ResolveOptions, type ResolveResult, type ResolvedConfig } from './loader.ts';
 import { children, decodeString, parsePython } from './parser.ts';
 import { formatValue } from './pretty.ts';
 import { PyDict, PyTuple, getPath, pyEquals, type PyValue } from './values.ts';
@@ -366,6 +366,11 @@ export interface DiffEntry {
 export function diffAgainstBases(text: string, path: string, fs: ConfigFS, opts: ResolveOptions = {}): DiffEntry[] | ConfigError {
   const res = resolveText(text, path, fs, opts);
   if (!res.ok) return res.error;
+  return diffResolved(res);
+}
+
+/** {@link diffAgainstBases} for an already resolved config (no second resolve). */
+export function diffResolved(res: ResolvedConfig): DiffEntry[] {
   const out: DiffEntry[] = [];
   const walk = (a: PyValue | undefined, b: PyValue | undefined, p: string[]): void => {
     if (a instanceof PyDict && b instanceof PyDict) {

@@ -42,6 +42,8 @@ export {
   completionsAt,
   hoverAt,
   diffAgainstBases,
+  diffResolved,
+  basesOnlyText,
   resolveText,
   keyContextAt,
   errorDiagnostic,
