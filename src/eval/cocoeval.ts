@@ -388,11 +388,27 @@ export class COCOeval {
         let npig = 0;
         for (const e of E) for (let g = 0; g < e.gtIgnore.length; g++) if (e.gtIgnore[g] === 0) npig++;
         if (npig === 0) continue;
+        let prevN = -1;
         for (let m = 0; m < mList.length; m++) {
           const maxDet = mList[m];
           // the sorted detections within maxDet: 1 = true positive, 2 = false positive, 0 = ignored
           let N = 0;
           for (let j = 0; j < total; j++) if (detOf[order[j]] < maxDet) N++;
+          if (m > 0 && N === prevN && mList[m - 1] < maxDet) {
+            // the kept detections are nested in maxDet, so the same count means the same set
+            // (e.g. maxDets 100/300/1000 with at most 100 detections per image): same numbers
+            for (let t = 0; t < T; t++) {
+              const r0 = ((t * K + k) * A + a) * M;
+              recall[r0 + m] = recall[r0 + m - 1];
+              for (let r = 0; r < R; r++) {
+                const z = (((t * R + r) * K + k) * A + a) * M;
+                precision[z + m] = precision[z + m - 1];
+                scores[z + m] = scores[z + m - 1];
+              }
+            }
+            continue;
+          }
+          prevN = N;
           const scSorted = new Float64Array(N);
           const code = new Uint8Array(T * N);
           let q = 0;

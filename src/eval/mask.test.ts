@@ -124,6 +124,9 @@ describe('mask RLE edge cases', () => {
   it('codec handles large and negative differences', () => {
     const counts = [0, 5, 1_000_000, 3, 2, 70000, 1, 1];
     expect(fromCompressed(toCompressed(counts))).toEqual(counts);
+    // values needing 7+ characters (beyond the 30-bit fast path), up to uint32
+    const wide = [0, 2 ** 31 + 5, 3, 2 ** 32 - 1, 7, 2 ** 30, 2 ** 30 + 1, 1, 2 ** 29, 5, 2 ** 32 - 2, 0];
+    expect(fromCompressed(toCompressed(wide))).toEqual(wide);
   });
   it('empty mask has a zero box and area', () => {
     const rle = encode(new Uint8Array(12), 3, 4);

@@ -169,33 +169,55 @@ export function toCompressed(counts: ArrayLike<number>): string {
 
 /** Decompresses a pycocotools `counts` string to run lengths (`rleFrString`), as uint32 values. */
 export function fromCompressedU32(s: string): Uint32Array {
-  const out = new Uint32Array(s.length);
+  const n = s.length;
+  const out = new Uint32Array(n);
   let m = 0;
   let p = 0;
-  const n = s.length;
   while (p < n) {
+    // fast path: up to 6 characters (30 bits) in 32-bit integer arithmetic
+    const first = p;
     let x = 0;
     let k = 0;
-    let scale = 1;
-    let more = true;
-    while (more) {
+    let c = 0;
+    let wide = false;
+    for (;;) {
       if (p >= n) throw new MaskFormatError(`truncated RLE counts string at character ${p}`, 'counts');
-      const code = s.charCodeAt(p);
-      if (code < 48 || code > 111) {
+      c = s.charCodeAt(p) - 48;
+      if (c < 0 || c > 63) {
         throw new MaskFormatError(`invalid character ${JSON.stringify(s[p])} at position ${p} of the RLE counts string`, 'counts');
       }
-      const c = code - 48;
-      x += (c & 0x1f) * scale;
-      more = (c & 0x20) !== 0;
       p++;
+      if (k === 6) {
+        wide = true;
+        break;
+      }
+      x |= (c & 0x1f) << (5 * k);
       k++;
-      scale *= 32;
-      if (!more && c & 0x10) x -= scale; // sign-extend
+      if (!(c & 0x20)) break;
+    }
+    if (wide) {
+      // 7 characters or more: redo this value in float arithmetic (beyond 32 bits)
+      p = first;
+      x = 0;
+      let scale = 1;
+      do {
+        if (p >= n) throw new MaskFormatError(`truncated RLE counts string at character ${p}`, 'counts');
+        c = s.charCodeAt(p) - 48;
+        if (c < 0 || c > 63) {
+          throw new MaskFormatError(`invalid character ${JSON.stringify(s[p])} at position ${p} of the RLE counts string`, 'counts');
+        }
+        p++;
+        x += (c & 0x1f) * scale;
+        scale *= 32;
+      } while (c & 0x20);
+      if (c & 0x10) x -= scale; // sign-extend
+    } else if (c & 0x10) {
+      x |= -1 << (5 * k); // sign-extend (k <= 6)
     }
     if (m > 2) x += out[m - 2];
     out[m++] = x >>> 0;
   }
-  return out.slice(0, m);
+  return out.subarray(0, m);
 }
 
 /** Decompresses a pycocotools `counts` string to run lengths. */
