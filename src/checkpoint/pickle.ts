@@ -13,6 +13,7 @@
  * @see https://github.com/python/cpython/blob/3.11/Lib/pickletools.py (opcode reference)
  */
 import type { DType } from './dtypes.ts';
+import { DetStudioError } from '../core/errors.ts';
 import { UnpicklingError } from './errors.ts';
 
 /** Symbol set (non-enumerable, `true`) on arrays that were Python tuples, so a writer can emit tuples again. */
@@ -359,6 +360,15 @@ const MARK = Symbol('mark');
  *   opcode, or a truncated stream.
  */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}, start = 0): UnpickleResult {
+  try {
+    return runPickle(bytes, options, start);
+  } catch (err) {
+    if (err instanceof DetStudioError) throw err;
+    throw new UnpicklingError(`corrupt pickle data: ${(err as Error).message}`);
+  }
+}
+
+function runPickle(bytes: Uint8Array, options: UnpickleOptions, start: number): UnpickleResult {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.byteLength;
   let pos = start;

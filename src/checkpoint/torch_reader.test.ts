@@ -200,5 +200,7 @@ describe('materializeTensor', () => {
     const t = materializeTensor(new PendingTensor(ref, 0, [12], [1]), unaligned);
     expect(Array.from(t.data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect(() => materializeTensor(new PendingTensor(ref, 4, [3, 3], [3, 1]), storage)).toThrow(/does not fit/);
+    expect(() => materializeTensor(new PendingTensor(ref, 0, [-1], [1]), storage)).toThrow(/invalid/);
+    expect(() => materializeTensor(new PendingTensor(ref, 0, [2 ** 20, 2 ** 20], [0, 0]), storage)).toThrow(/too large/);
   });
 });

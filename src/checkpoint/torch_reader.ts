@@ -217,6 +217,9 @@ export function materializeTensor(t: PendingTensor, storage: Uint8Array): Tensor
   const numel = numelOf(shape);
   const storageElems = Math.floor(storage.byteLength / esize);
   const base = t.storage.viewOffset + t.storageOffset;
+  if (shape.some((d) => d < 0) || t.stride.some((d) => d < 0) || numel > 2 ** 31 - 1) {
+    throw new CheckpointError(`tensor with shape [${shape}] and stride [${t.stride}] is invalid or too large: corrupt checkpoint`);
+  }
   if (numel === 0) return { dtype, shape, data: allocTensorData(dtype, 0) };
   let maxIndex = base;
   for (let i = 0; i < shape.length; i++) maxIndex += (shape[i]! - 1) * t.stride[i]!;

@@ -32,3 +32,27 @@ describe('readPth on torch.save output with views and other dtypes', () => {
     });
   }
 });
+
+describe('corrupt input', () => {
+  it('random byte corruption yields CheckpointError/UnpicklingError (or a result), never another error', async () => {
+    const { readCheckpoint } = await import('./checkpoint.ts');
+    const { writeSafetensors } = await import('./safetensors.ts');
+    const st = writeSafetensors(readPth(hex(TORCH.zip_p4)).stateDict, { a: 1 });
+    let seed = 12345;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const names = new Set<string>();
+    for (const base of [hex(TORCH.zip_p4), hex(TORCH.legacy_p2), st]) {
+      for (let it = 0; it < 250; it++) {
+        const b = base.slice();
+        for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+        const cut = rnd() < 0.2 ? Math.floor(rnd() * b.length) : b.length;
+        try {
+          readCheckpoint(b.subarray(0, cut));
+        } catch (e) {
+          names.add((e as Error).name === 'CheckpointError' || (e as Error).name === 'UnpicklingError' ? 'expected' : `${(e as Error).name}: ${(e as Error).message}`);
+        }
+      }
+    }
+    expect([...names]).toEqual(['expected']);
+  });
+});

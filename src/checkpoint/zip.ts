@@ -130,6 +130,7 @@ function readCentralDirectory(bytes: Uint8Array): ZipEntry[] {
     const extraLen = dv.getUint16(p + 30, true);
     const commentLen = dv.getUint16(p + 32, true);
     let localHeaderOffset = dv.getUint32(p + 42, true);
+    if (p + 46 + nameLen + extraLen + commentLen > n) throw new CheckpointError(`zip central directory entry ${k} is corrupt`);
     const name = dec.decode(bytes.subarray(p + 46, p + 46 + nameLen));
     // ZIP64 extended information: fields present only for those saturated in the fixed header.
     let e = p + 46 + nameLen;
@@ -138,10 +139,17 @@ function readCentralDirectory(bytes: Uint8Array): ZipEntry[] {
       const id = dv.getUint16(e, true);
       const len = dv.getUint16(e + 2, true);
       if (id === 0x0001) {
+        if (e + 4 + len > eEnd) throw new CheckpointError(`zip record '${name}': corrupt ZIP64 extra field`);
         let q = e + 4;
-        if (size === 0xffffffff) (size = Number(dv.getBigUint64(q, true))), (q += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = Number(dv.getBigUint64(q, true))), (q += 8);
-        if (localHeaderOffset === 0xffffffff) localHeaderOffset = Number(dv.getBigUint64(q, true));
+        const u64 = (): number => {
+          if (q + 8 > e + 4 + len) throw new CheckpointError(`zip record '${name}': corrupt ZIP64 extra field`);
+          const v = Number(dv.getBigUint64(q, true));
+          q += 8;
+          return v;
+        };
+        if (size === 0xffffffff) size = u64();
+        if (compressedSize === 0xffffffff) compressedSize = u64();
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = u64();
       }
       e += 4 + len;
     }
