@@ -82,6 +82,21 @@ describe('ops on WebGPU (Dawn in Node)', () => {
     expect(tf.getBackend()).toBe('webgpu');
   });
 
+  it('roiAlign gives zeros (no hang) for RoIs with non-finite coordinates or a bad batch index', async () => {
+    const x = tf.ones([1, 4, 4, 2]) as tf.Tensor4D;
+    const rois = tf.tensor2d([
+      [0, 0, 0, Infinity, 4],
+      [0, NaN, 0, 4, 4],
+      [5, 0, 0, 4, 4],
+      [0, 0, 0, 1e30, 4],
+      [0, 0, 0, 4, 4],
+    ]);
+    const out = Array.from(await roiAlign(x, rois, { outputSize: 2, spatialScale: 1 }).data());
+    expect(out.slice(0, 24)).toEqual(new Array(24).fill(0));
+    // A finite but absurdly large RoI is sampled on a capped grid; it must simply finish.
+    expect(out.slice(32)).toEqual(new Array(8).fill(1));
+  });
+
   it('nms / batchedNms read WebGPU tensors back and match the fixtures', async () => {
     expect(tf.getBackend()).toBe('webgpu');
     const c = readFixtureJson<{

@@ -48,5 +48,7 @@ describe('roiAlign on cpu', () => {
     expect(empty.shape).toEqual([0, 7, 7, 3]);
     expect(() => roiAlign(x, tf.zeros([2, 4]) as tf.Tensor2D, { outputSize: 7, spatialScale: 1 })).toThrow(/\[K, 5\]/);
     expect(() => roiAlign(x, tf.tensor2d([[3, 0, 0, 2, 2]]), { outputSize: 2, spatialScale: 1 })).toThrow(/batch index/);
+    expect(() => roiAlign(x, tf.tensor2d([[0, 0, NaN, 2, 2]]), { outputSize: 2, spatialScale: 1 })).toThrow(/non-finite/);
+    expect(() => roiAlign(x, tf.tensor2d([[0, 0, 0, Infinity, 2]]), { outputSize: 2, spatialScale: 1 })).toThrow(/non-finite/);
   });
 });

@@ -11,6 +11,13 @@ import type { RoIAlignAttrs } from './kernel_names';
 /** A numeric array the kernels can read (tfjs backends hand out typed arrays). */
 export type NumericArray = ArrayLike<number>;
 
+/**
+ * Largest adaptive (`samplingRatio` 0) number of samples per bin and axis. Only absurd RoIs (over
+ * 1024 × output-size cells wide) reach it; it keeps a huge RoI from stalling the GPU kernels, which
+ * apply the same cap.
+ */
+export const MAX_SAMPLING_GRID = 1024;
+
 /** Geometry of one RoI on its feature map. */
 interface RoIGeometry {
   batch: number;
@@ -30,6 +37,11 @@ function roiGeometry(rois: NumericArray, k: number, numImages: number, attrs: Ro
   if (!(batch >= 0 && batch < numImages)) {
     throw new Error(`roiAlign: RoI ${k} has batch index ${rois[r]}, but the feature map holds ${numImages} image(s)`);
   }
+  for (let j = 1; j < 5; j++) {
+    if (!Number.isFinite(rois[r + j])) {
+      throw new Error(`roiAlign: RoI ${k} has a non-finite coordinate (${Array.from({ length: 4 }, (_, i) => rois[r + 1 + i])})`);
+    }
+  }
   const offset = attrs.aligned ? 0.5 : 0;
   const s = attrs.spatialScale;
   const startX = rois[r + 1] * s - offset;
@@ -42,8 +54,9 @@ function roiGeometry(rois: NumericArray, k: number, numImages: number, attrs: Ro
   }
   const binW = roiW / attrs.pooledWidth;
   const binH = roiH / attrs.pooledHeight;
-  const gridW = attrs.samplingRatio > 0 ? attrs.samplingRatio : Math.ceil(roiW / attrs.pooledWidth);
-  const gridH = attrs.samplingRatio > 0 ? attrs.samplingRatio : Math.ceil(roiH / attrs.pooledHeight);
+  const adaptive = attrs.samplingRatio <= 0;
+  const gridW = adaptive ? Math.min(Math.ceil(roiW / attrs.pooledWidth), MAX_SAMPLING_GRID) : attrs.samplingRatio;
+  const gridH = adaptive ? Math.min(Math.ceil(roiH / attrs.pooledHeight), MAX_SAMPLING_GRID) : attrs.samplingRatio;
   return { batch, startX, startY, binW, binH, gridW, gridH, count: Math.max(gridW * gridH, 1) };
 }
 

@@ -5,6 +5,7 @@
  * with the backward program in `roi_align_grad_webgpu.ts`.
  */
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { MAX_SAMPLING_GRID } from './roi_align_impl';
 
 /** Invocations per workgroup of the RoIAlign programs. */
 export const ROI_ALIGN_WORKGROUP_SIZE = 64;
@@ -39,13 +40,20 @@ export function roiAlignCommonSnippet(aligned: boolean, numImages: string): stri
     frac : f32,
   };
 
-  // batch = -1 marks a RoI whose batch index is out of range (it produces zeros).
+  fn isFiniteF32(v : f32) -> bool {
+    return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+  }
+
+  // batch = -1 marks a RoI with an out-of-range batch index or a non-finite coordinate (it
+  // produces zeros: a shader cannot throw like the cpu/wasm kernels do).
   fn roiGeometry(k : i32, pooledH : i32, pooledW : i32) -> RoIGeometry {
     var g : RoIGeometry;
     let r = k * 5;
     g.batch = i32(Rois[r]);
-    if (g.batch < 0 || g.batch >= ${numImages}) {
+    if (g.batch < 0 || g.batch >= ${numImages} || !isFiniteF32(Rois[r + 1]) || !isFiniteF32(Rois[r + 2]) ||
+        !isFiniteF32(Rois[r + 3]) || !isFiniteF32(Rois[r + 4])) {
       g.batch = -1;
+      return g;
     }
     let offset = ${aligned ? '0.5' : '0.0'};
     let s = uniforms.spatialScale;
@@ -60,8 +68,8 @@ export function roiAlignCommonSnippet(aligned: boolean, numImages: string): stri
       g.gridW = uniforms.samplingRatio;
       g.gridH = uniforms.samplingRatio;
     } else {
-      g.gridW = i32(ceil(roiW / f32(pooledW)));
-      g.gridH = i32(ceil(roiH / f32(pooledH)));
+      g.gridW = i32(min(ceil(roiW / f32(pooledW)), ${MAX_SAMPLING_GRID}.0));
+      g.gridH = i32(min(ceil(roiH / f32(pooledH)), ${MAX_SAMPLING_GRID}.0));
     }
     g.count = f32(max(g.gridW * g.gridH, 1));
     return g;
