@@ -29,8 +29,10 @@ export function nmsIndices(boxes: ArrayLike<number>, scores: ArrayLike<number>, 
   if (n === 0) return new Int32Array(0);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  // Stable descending sort by score (Array.prototype.sort is stable for typed arrays too).
-  order.sort((a, b) => (scores[b] > scores[a] ? 1 : scores[b] < scores[a] ? -1 : a - b));
+  // Stable descending sort by score (TypedArray.prototype.sort is stable); NaN sorts first, as in torch.sort.
+  const key = new Float64Array(n);
+  for (let i = 0; i < n; i++) key[i] = Number.isNaN(scores[i]) ? Infinity : scores[i];
+  order.sort((a, b) => (key[b] > key[a] ? 1 : key[b] < key[a] ? -1 : a - b));
   // Boxes and areas in score order, so the inner loop walks memory sequentially.
   const sorted = new Float64Array(n * 4);
   const areas = new Float64Array(n);
