@@ -303,3 +303,21 @@ describe('bad input fails clearly and quickly', () => {
     expect(value('x = tuple()')).toBeInstanceOf(PyTuple);
   });
 });
+
+describe('pure-Python (read_base) style', () => {
+  it('mixing styles in one chain raises MMEngine errors', () => {
+    const lazyBase = "from mmengine.config import read_base\nwith read_base():\n    from .plain import *\nb = 2\n";
+    const r1 = run("_base_ = './lazy.py'\n", { '/t/lazy.py': lazyBase, '/t/plain.py': 'a = 1\n' });
+    expect(!r1.ok && r1.error.name).toBe('RuntimeError');
+    expect(!r1.ok && r1.error.message).toContain('either "lazy_import" or non-"lazy_import"');
+    const r2 = run("from mmengine.config import read_base\nwith read_base():\n    from .classic import *\n", { '/t/classic.py': "_base_ = './plain.py'\nc = 3\n", '/t/plain.py': 'a = 1\n' });
+    expect(!r2.ok && r2.error.name).toBe('ConfigParsingError');
+    expect(!r2.ok && r2.error.message).toContain('`_base_ = "_base_"`');
+  });
+  it('only read_base imports inside the block; named imports bring only those names', () => {
+    const e = error("from mmengine.config import read_base\nwith read_base():\n    x = 1\n");
+    expect(e.name).toBe('ConfigParsingError');
+    const r = run("from mmengine.config import read_base\nwith read_base():\n    from .b import a as alias\nz = alias + 1\n", { '/t/b.py': 'a = 1\nb = 2\n' });
+    expect(r.ok && toFixtureJSON(r.cfg)).toEqual({ alias: 1, z: 2 });
+  });
+});

@@ -458,7 +458,7 @@ class Evaluator {
     const callee = call?.name === 'CallExpression' ? this.text(children(call)[0]) : '';
     const fn = this.globals.get(callee);
     if (!(fn instanceof PyCallable && fn.kind === 'read_base') || !body) {
-      throw this.err(SUBSET_ERROR, "only 'with read_base():' blocks are supported in a config", s);
+      throw this.err('ConfigParsingError', 'Only `read_base` context manager can be used in the config', s);
     }
     for (const st of children(body)) {
       if (st.name === ':') continue;

@@ -374,7 +374,12 @@ class Loader {
           throw e;
         }
         if (res.mode === 'lazy') {
-          throw new PyException('ConfigParsingError', `The configuration file type in the inheritance chain must match the current configuration file type, either "lazy_import" or non-"lazy_import". You got this error since you use the syntax like \`with read_base(): ...\` or import non-builtin module in ${norm}.`, ent.from, ent.to);
+          throw new PyException(
+            'RuntimeError',
+            `The configuration file type in the inheritance chain must match the current configuration file type, either "lazy_import" or non-"lazy_import". You got this error since you use the syntax like \`with read_base(): ...\` or import non-builtin module in ${norm}. See more information in https://mmengine.readthedocs.io/en/latest/advanced_tutorials/config.html`,
+            ent.from,
+            ent.to,
+          );
         }
         const dup = res.cfg.keys().filter((k) => baseCfg.has(k));
         if (dup.length) {
@@ -475,7 +480,12 @@ class Loader {
         throw e;
       }
       if (res.mode === 'classic' && this.fs.read(norm)?.match(/^_base_\s*=/m)) {
-        throw new PyException('ConfigParsingError', `The configuration file type in the inheritance chain must match the current configuration file type, either "lazy_import" or non-"lazy_import". You got this error since you use the syntax like \`_base_ = ...\` in ${norm}.`, node.from, node.to);
+        throw new PyException(
+          'ConfigParsingError',
+          'The configuration file type in the inheritance chain must match the current configuration file type, either "lazy_import" or non-"lazy_import". You got this error since you use the syntax like `_base_ = "_base_"` in your config. You should use `with read_base(): ... to` mark the inherited config file. See more information in https://mmengine.readthedocs.io/en/latest/advanced_tutorials/config.html',
+          node.from,
+          node.to,
+        );
       }
       for (const [k, v] of res.cfg.map) baseCfg.set(k, v);
       const names = new Map<string, PyValue>();

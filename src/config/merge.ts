@@ -125,7 +125,14 @@ function parseIntFloatBool(val: string): PyValue {
   return val;
 }
 
+function count(s: string, c: string): number {
+  return s.split(c).length - 1;
+}
+
 function findNextComma(s: string): number {
+  if (count(s, '(') !== count(s, ')') || count(s, '[') !== count(s, ']')) {
+    throw new PyException('AssertionError', `Imbalanced brackets exist in ${s}`);
+  }
   let depth = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];

@@ -28,7 +28,11 @@ export async function run(argv: string[]): Promise<number> {
   const rest: string[] = [];
   const cfgOptions: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--cfg-options' || argv[i] === '--cfg_options') {
+    const eq = /^--cfg[-_]options=(.*)$/s.exec(argv[i]);
+    if (eq) {
+      cfgOptions.push(eq[1]);
+      while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) cfgOptions.push(argv[++i]);
+    } else if (argv[i] === '--cfg-options' || argv[i] === '--cfg_options') {
       while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) cfgOptions.push(argv[++i]);
     } else rest.push(argv[i]);
   }
