@@ -76,6 +76,17 @@ describe('CocoMetric as MMDetection runs it', () => {
     expect(Array.from(decodeRowMajor(out.segm![0].segmentation as RLE))).toEqual(Array.from(mask));
   });
 
+  it('encodes mask patches like full-image bitmaps', () => {
+    const full = new Uint8Array(6 * 4);
+    full[1 * 4 + 2] = 1;
+    full[2 * 4 + 2] = 1;
+    const patch = { data: Uint8Array.from([1, 1]), x: 2, y: 1, w: 1, h: 2 };
+    const pred = (masks: DetPrediction['masks']): DetPrediction => ({ imgId: 3, bboxes: [2, 1, 3, 3], scores: [0.5], labels: [0], masks });
+    const a = predictionsToCocoJson([pred([full])], [10], () => [6, 4]);
+    const b = predictionsToCocoJson([pred([patch])], [10], () => [6, 4]);
+    expect(b.segm).toEqual(a.segm);
+  });
+
   it('rejects a label without a category, naming the prediction', () => {
     expect(() => predictionsToCocoJson([{ imgId: 1, bboxes: [0, 0, 1, 1], scores: [1], labels: [5] }], [1, 2])).toThrow(
       /predictions\[0\]\.labels\[0\]/,

@@ -13,7 +13,7 @@
  */
 import { COCO, CocoFormatError, type CocoResult } from './coco';
 import { COCOeval, formatFixed, linspace, pyRound } from './cocoeval';
-import { encodeRowMajorCounts, toCompressed, type RLE } from './mask';
+import { encodePatchCounts, encodeRowMajorCounts, toCompressed, type MaskPatch, type RLE } from './mask';
 
 /** The detections of one image, at the ORIGINAL image resolution. */
 export interface DetPrediction {
@@ -25,8 +25,11 @@ export interface DetPrediction {
   scores: ArrayLike<number>;
   /** `[n]` 0-based label indices into the metric's classes (mapped to category ids). */
   labels: ArrayLike<number>;
-  /** `[n]` masks: RLEs, or row-major `height x width` 0/1 bitmaps of the original image. */
-  masks?: (RLE | Uint8Array)[];
+  /**
+   * `[n]` masks: RLEs, row-major `height x width` 0/1 bitmaps of the original image, or patches
+   * (a bitmap inside a window, e.g. the pasted box region: no full-image bitmap needed).
+   */
+  masks?: (RLE | Uint8Array | MaskPatch)[];
   /** `[n]` mask scores if they differ from `scores`. */
   maskScores?: ArrayLike<number>;
 }
@@ -137,20 +140,43 @@ export function predictionsToCocoJson(
     for (let i = 0; i < n; i++) {
       const m = masks[i];
       let rle: RLE;
-      if (m instanceof Uint8Array) {
+      const isPatch = !(m instanceof Uint8Array) && 'data' in m;
+      if (m instanceof Uint8Array || isPatch) {
         const size = imageSize?.(pred.imgId);
         if (!size) throw new CocoFormatError(`predictions[${p}]: image ${pred.imgId} is unknown, cannot encode its masks`);
         const [h, w] = size;
-        if (m.length !== h * w) {
-          throw new CocoFormatError(`predictions[${p}].masks[${i}]: bitmap has ${m.length} pixels, image ${pred.imgId} is ${h}x${w}`, {
+        if (isPatch) {
+          let counts: Uint32Array;
+          try {
+            counts = encodePatchCounts(m as MaskPatch, h, w);
+          } catch (e) {
+            throw new CocoFormatError(`predictions[${p}].masks[${i}]: ${(e as Error).message}`, {
+              collection: 'predictions',
+              index: p,
+              field: `masks[${i}]`,
+            });
+          }
+          segm.push({
+            image_id: pred.imgId,
+            bbox: xyxy2xywh(pred.bboxes, i),
+            score: scores[i],
+            category_id: cat(i),
+            segmentation: { size: [h, w], counts: toCompressed(counts) },
+          });
+          continue;
+        }
+        const bitmap = m as Uint8Array;
+        if (bitmap.length !== h * w) {
+          throw new CocoFormatError(`predictions[${p}].masks[${i}]: bitmap has ${bitmap.length} pixels, image ${pred.imgId} is ${h}x${w}`, {
             collection: 'predictions',
             index: p,
             field: `masks[${i}]`,
           });
         }
-        rle = { size: [h, w], counts: toCompressed(encodeRowMajorCounts(m, h, w)) };
+        rle = { size: [h, w], counts: toCompressed(encodeRowMajorCounts(bitmap, h, w)) };
       } else {
-        rle = { size: [m.size[0], m.size[1]], counts: m.counts };
+        const r = m as RLE;
+        rle = { size: [r.size[0], r.size[1]], counts: r.counts };
       }
       segm.push({ image_id: pred.imgId, bbox: xyxy2xywh(pred.bboxes, i), score: scores[i], category_id: cat(i), segmentation: rle });
     }

@@ -6,7 +6,9 @@ import {
   decode,
   decodeRowMajor,
   encode,
+  encodePatchCounts,
   encodeRowMajor,
+  encodeRowMajorCounts,
   fromCompressed,
   frPyObjects,
   iou,
@@ -121,6 +123,30 @@ describe('mask RLE against pycocotools maskutils fixtures', () => {
 });
 
 describe('mask RLE edge cases', () => {
+  it('encodes a mask patch like the full-image bitmap (windows inside, at the border and outside)', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const H = 13;
+    const W = 11;
+    for (let trial = 0; trial < 200; trial++) {
+      const w = Math.floor(rand() * 8);
+      const h = Math.floor(rand() * 8);
+      const x = Math.floor(rand() * 16) - 3;
+      const y = Math.floor(rand() * 18) - 3;
+      const fill = rand();
+      const data = Uint8Array.from({ length: w * h }, () => (rand() < fill ? 1 : 0));
+      const full = new Uint8Array(H * W);
+      for (let yy = 0; yy < h; yy++) {
+        for (let xx = 0; xx < w; xx++) {
+          const X = x + xx;
+          const Y = y + yy;
+          if (X >= 0 && X < W && Y >= 0 && Y < H) full[Y * W + X] = data[yy * w + xx];
+        }
+      }
+      expect(Array.from(encodePatchCounts({ data, x, y, w, h }, H, W))).toEqual(Array.from(encodeRowMajorCounts(full, H, W)));
+    }
+  });
+
   it('codec handles large and negative differences', () => {
     const counts = [0, 5, 1_000_000, 3, 2, 70000, 1, 1];
     expect(fromCompressed(toCompressed(counts))).toEqual(counts);

@@ -99,6 +99,81 @@ export function encodeRowMajorCounts(mask: ArrayLike<number>, h: number, w: numb
   return Uint32Array.from(cnts);
 }
 
+/**
+ * A binary mask given only inside a window of an `imageH x imageW` image: `data` is row-major
+ * `h x w` (non-zero = foreground) with its top-left pixel at `(x, y)`; everything outside is 0.
+ * This is what pasting a 28x28 mask into its box produces, without a full-image bitmap.
+ */
+export interface MaskPatch {
+  data: Uint8Array;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/**
+ * Run lengths of a {@link MaskPatch} in an `imageH x imageW` image; equal to
+ * {@link encodeRowMajorCounts} of the full bitmap, in time proportional to the patch. Parts of the
+ * window outside the image are clipped.
+ */
+export function encodePatchCounts(patch: MaskPatch, imageH: number, imageW: number): Uint32Array {
+  const { data, x: px, y: py, w: pw, h: ph } = patch;
+  if (![px, py, pw, ph].every(Number.isInteger) || pw < 0 || ph < 0) {
+    throw new MaskFormatError(`mask patch window must be integers with w, h >= 0, got x=${px} y=${py} w=${pw} h=${ph}`, 'patch');
+  }
+  if (data.length < pw * ph) throw new MaskFormatError(`mask patch has ${data.length} pixels, expected w*h = ${pw * ph}`, 'patch');
+  const cnts: number[] = [];
+  let p = 0; // current value
+  let c = 0; // length of the current run
+  const x0 = Math.max(0, px);
+  const x1 = Math.min(imageW, px + pw);
+  const y0 = Math.max(0, py);
+  const y1 = Math.min(imageH, py + ph);
+  if (x0 >= x1 || y0 >= y1) return Uint32Array.of(imageH * imageW);
+  c = x0 * imageH; // columns left of the window
+  for (let x = x0; x < x1; x++) {
+    c += y0; // rows above the window
+    for (let y = y0; y < y1; y++) {
+      const v = data[(y - py) * pw + (x - px)] !== 0 ? 1 : 0;
+      if (v !== p) {
+        cnts.push(c);
+        c = 0;
+        p = v;
+      }
+      c++;
+    }
+    // rows below the window are background
+    const below = imageH - y1;
+    if (below > 0) {
+      if (p !== 0) {
+        cnts.push(c);
+        c = 0;
+        p = 0;
+      }
+      c += below;
+    }
+    // the next column starts with rows above the window (background)
+    if (y0 > 0 && p !== 0 && x + 1 < x1) {
+      cnts.push(c);
+      c = 0;
+      p = 0;
+    }
+  }
+  // columns right of the window
+  const right = (imageW - x1) * imageH;
+  if (right > 0) {
+    if (p !== 0) {
+      cnts.push(c);
+      c = 0;
+      p = 0;
+    }
+    c += right;
+  }
+  cnts.push(c);
+  return Uint32Array.from(cnts);
+}
+
 /** Decodes an RLE (compressed or not) to a COLUMN-MAJOR 0/1 mask of `h * w` bytes. */
 export function decode(rle: RLE): Uint8Array {
   const [h, w] = rle.size;
