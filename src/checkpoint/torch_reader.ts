@@ -182,6 +182,7 @@ function readLegacyPth(bytes: Uint8Array, options: ReadCheckpointOptions): Check
     if (!ref) throw new CheckpointError(`legacy checkpoint: storage '${key}' is not referenced by the pickle`);
     if (p + 8 > bytes.byteLength) throw new CheckpointError(`legacy checkpoint truncated before storage '${key}'`);
     const count = Number(dv.getBigInt64(p, little));
+    if (count < 0) throw new CheckpointError(`legacy checkpoint: storage '${key}' has a negative size: corrupt file`);
     const nbytes = count * DTYPE_SIZE[ref.dtype];
     p += 8;
     if (p + nbytes > bytes.byteLength) {
