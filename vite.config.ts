@@ -17,7 +17,7 @@ export default defineConfig({
   plugins: [react()],
   server: { headers: isolationHeaders, host: '127.0.0.1', port: 5173 },
   preview: { headers: isolationHeaders, host: '127.0.0.1', port: 4173, strictPort: true },
-  worker: { format: 'es' },
+  worker: { format: 'es', rolldownOptions: { checks: { bundlerTimings: false } } },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 6000,

@@ -38,7 +38,10 @@ test('the training worker answers over the typed protocol', async ({ studio, pag
 
 test('the studio makes no request outside its own origin', async ({ studio, page }) => {
   await studio.open();
-  await page.waitForTimeout(500);
+  // Wait until Monaco, its worker, the config worker and the fonts are all loaded.
+  await expect(page.locator('.monaco-editor .view-lines')).toContainText('num_classes=8');
+  await expect(page.getByTestId('resolved-view')).toContainText('num_classes=8');
+  await page.waitForLoadState('networkidle');
   expect(studio.foreignRequests()).toEqual([]);
   expect(studio.errors).toEqual([]);
 });

@@ -42,3 +42,51 @@ describe('config files in IndexedDB', () => {
     db.close();
   });
 });
+
+/** A Map-backed stand-in for localStorage (same synchronous interface). */
+class MemoryStorage {
+  private readonly m = new Map<string, string>();
+  get length() {
+    return this.m.size;
+  }
+  key(i: number) {
+    return [...this.m.keys()][i] ?? null;
+  }
+  getItem(k: string) {
+    return this.m.get(k) ?? null;
+  }
+  setItem(k: string, v: string) {
+    this.m.set(k, v);
+  }
+  removeItem(k: string) {
+    this.m.delete(k);
+  }
+}
+
+describe('the write-ahead journal', () => {
+  it('is empty once IndexedDB has committed', async () => {
+    const journal = new MemoryStorage();
+    const db = await openConfigFilesDb(freshName(), journal);
+    await db.put({ path: 'user/a.py', text: 'a = 1', updatedAt: 1 });
+    await db.remove('user/a.py');
+    await db.flush();
+    expect(journal.length).toBe(0);
+    db.close();
+  });
+
+  it('replays changes whose IndexedDB write never happened (a reload cut it off)', async () => {
+    const name = freshName();
+    const journal = new MemoryStorage();
+    const first = await openConfigFilesDb(name, journal);
+    await first.put({ path: 'user/gone.py', text: 'g = 1', updatedAt: 1 });
+    first.close();
+    // What a tab killed between the journal write and the IndexedDB commit leaves behind:
+    journal.setItem(`${name}:journal:user/a.py`, JSON.stringify({ path: 'user/a.py', text: 'typed = 1', updatedAt: 5 }));
+    journal.setItem(`${name}:journal:user/gone.py`, JSON.stringify({ path: 'user/gone.py', deleted: true, updatedAt: 6 }));
+    journal.setItem(`${name}:journal:user/torn.py`, '{"path": "user/to');
+    const again = await openConfigFilesDb(name, journal);
+    expect(await again.loadAll()).toEqual([{ path: 'user/a.py', text: 'typed = 1', updatedAt: 5 }]);
+    expect(journal.getItem(`${name}:journal:user/a.py`)).toBeNull();
+    again.close();
+  });
+});

@@ -7,7 +7,7 @@ import type { Capabilities } from '../core/capabilities.ts';
 import { studioStore } from '../store/studio_store.ts';
 import type { PaneId, StudioState } from '../store/studio_store.ts';
 import { setActivePane } from '../store/studio_store.ts';
-import { editorStore, fileText, openFile } from '../store/editor_store.ts';
+import { createFile, editorStore, fileText, openFile } from '../store/editor_store.ts';
 import type { ConfigAnalysis } from '../store/editor_store.ts';
 import { bootStudio, getStudioClient } from './boot.ts';
 import { getEditorHandle } from './features/editor/editor_bridge.ts';
@@ -27,6 +27,8 @@ export interface EndToEndApi {
   workerCapabilities(): Promise<Capabilities>;
   /** Opens a config (tree path) in the editor. */
   openConfig(path: string): void;
+  /** Creates a user config with `text` (as New does) and opens it. */
+  createConfig(path: string, text: string): Promise<void>;
   /** Path of the open config. */
   openConfigPath(): string;
   /** The stored text of a config (what a reload would show). */
@@ -60,6 +62,7 @@ export function installEndToEndApi(): void {
     pingWorker: (value) => requireClient().request('ping', { value }, { timeoutMs: 10_000 }),
     workerCapabilities: () => requireClient().request('capabilities', undefined, { timeoutMs: 30_000 }),
     openConfig: (path) => openFile(path),
+    createConfig: (path, text) => createFile(path, text),
     openConfigPath: () => editorStore.getState().openPath,
     configText: (path) => fileText(editorStore.getState(), path) ?? null,
     currentAnalysis: () => {

@@ -44,19 +44,22 @@ export function ProblemsList() {
           >
             <span className={`sev ${d.severity}`} aria-label={d.severity} />
             <span className="where">{lineColOf(current.text, d.from)}</span>
-            <span className="msg">{d.message}</span>
-            {d.quickFix && (
-              <button
-                type="button"
-                className="btn fix"
-                onClick={(e) => {
-                  e.stopPropagation();
-                  applyQuickFix(d);
-                }}
-              >
-                {d.quickFix.title}
-              </button>
-            )}
+            <span className="msg">
+              {d.message}
+              {d.quickFix && (
+                <button
+                  type="button"
+                  className="btn fix"
+                  data-testid="quick-fix"
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    applyQuickFix(d);
+                  }}
+                >
+                  Quick fix: {d.quickFix.title}
+                </button>
+              )}
+            </span>
           </div>
         ))}
     </div>
