@@ -1,7 +1,8 @@
 /**
  * Data benchmarks (Node):
  *  - import rate (images/s) of the Cityscapes converter on a generated tree of 2048×1024 scenes
- *    (16-bit instanceIds with ~10–20 instances each), in memory and from disk, with peak RSS;
+ *    (16-bit instanceIds; DATA_BENCH_IMAGES images, default 60, made from 12 distinct scenes), in
+ *    memory and from disk, with peak RSS (flat: one image decoded at a time);
  *  - one training sample's data path on a 2048×1024 RGB PNG: decode (fast-png) + BGR,
  *    RandomResize(scale=[(2048, 800), (2048, 1024)], keep_ratio) + RandomFlip(prob=1) + pack +
  *    DetDataPreprocessor normalise (goal ≤ 60 ms).
@@ -47,14 +48,23 @@ function bigRgb(ids: Int32Array, seed: number): Uint8Array {
   return out;
 }
 
-async function makeTree(n: number): Promise<MemoryFileTree> {
+/** A tree of `n` images made from `unique` distinct scenes (the same bytes reused under new names). */
+async function makeTree(n: number, unique: number): Promise<MemoryFileTree> {
   const t = new MemoryFileTree();
-  for (let i = 0; i < n; i++) {
-    const scene = bigScene(1000 + i);
+  const scenes: Array<{ png: Uint8Array; json: Uint8Array }> = [];
+  for (let u = 0; u < unique; u++) {
+    const scene = bigScene(1000 + u);
     const ids = polygonsToInstanceIds(scene);
+    scenes.push({
+      png: encode({ width: W, height: H, data: Uint16Array.from(ids), depth: 16, channels: 1 }),
+      json: new TextEncoder().encode(JSON.stringify(scene)),
+    });
+  }
+  for (let i = 0; i < n; i++) {
+    const { png, json } = scenes[i % unique]!;
     const stem = `benchcity_${String(i).padStart(6, '0')}_000019`;
-    t.set(`gtFine/train/benchcity/${stem}_gtFine_instanceIds.png`, encode({ width: W, height: H, data: Uint16Array.from(ids), depth: 16, channels: 1 }));
-    t.set(`gtFine/train/benchcity/${stem}_gtFine_polygons.json`, new TextEncoder().encode(JSON.stringify(scene)));
+    t.set(`gtFine/train/benchcity/${stem}_gtFine_instanceIds.png`, png);
+    t.set(`gtFine/train/benchcity/${stem}_gtFine_polygons.json`, json);
     // The converter never opens the RGB image; a stub keeps the generated tree small and fast to make.
     t.set(`leftImg8bit/train/benchcity/${stem}_leftImg8bit.png`, new Uint8Array(8));
   }
@@ -68,16 +78,19 @@ function median(xs: number[]): number {
 
 /** Runs the data benchmarks. */
 export async function run(): Promise<Record<string, unknown>> {
-  const nImages = Number(process.env.DATA_BENCH_IMAGES ?? 24);
-  const tree = await makeTree(nImages);
+  const nImages = Number(process.env.DATA_BENCH_IMAGES ?? 60);
+  const tree = await makeTree(nImages, 12);
   let peakRss = 0;
   const onProgress = (): void => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   };
   const rssBefore = process.memoryUsage().rss;
   let t0 = performance.now();
+  const cpuImport = process.cpuUsage();
   const mem = await convertCityscapesSplit(tree, { prefix: '', splits: [] }, 'train', { onProgress });
   const memSeconds = (performance.now() - t0) / 1000;
+  const cpuUsed = process.cpuUsage(cpuImport);
+  const memCpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
   const annotations = mem.coco.annotations?.length ?? 0;
 
   const dir = mkdtempSync(join(tmpdir(), 'detstudio-bench-'));
@@ -90,9 +103,10 @@ export async function run(): Promise<Record<string, unknown>> {
     await convertCityscapesSplit(new NodeFileTree(dir), { prefix: '', splits: [] }, 'train', { onProgress });
     const diskSeconds = (performance.now() - t0) / 1000;
 
-    // Polygon fallback (no instanceIds): rasterising instead of decoding.
+    // Polygon fallback (no instanceIds): rasterising instead of decoding (first 12 images).
     const polyTree = new MemoryFileTree();
-    for (const p of tree.list()) if (!p.endsWith('_instanceIds.png')) polyTree.set(p, await tree.read(p));
+    for (const p of tree.list()) if (!p.endsWith('_instanceIds.png') && /_0000(0\d|1[01])_/.test(p)) polyTree.set(p, await tree.read(p));
+    const nPoly = polyTree.list().filter((p) => p.startsWith('leftImg8bit/')).length;
     t0 = performance.now();
     await convertCityscapesSplit(polyTree, { prefix: '', splits: [] }, 'train');
     const polySeconds = (performance.now() - t0) / 1000;
@@ -134,8 +148,9 @@ export async function run(): Promise<Record<string, unknown>> {
       import_images: nImages,
       import_annotations: annotations,
       import_images_per_s_memory: +(nImages / memSeconds).toFixed(2),
+      import_images_per_cpu_s_memory: +(nImages / memCpuSeconds).toFixed(2),
       import_images_per_s_disk: +(nImages / diskSeconds).toFixed(2),
-      import_images_per_s_polygons_fallback: +(nImages / polySeconds).toFixed(2),
+      import_images_per_s_polygons_fallback: +(nPoly / polySeconds).toFixed(2),
       import_peak_rss_mib: +(peakRss / 2 ** 20).toFixed(0),
       import_rss_before_mib: +(rssBefore / 2 ** 20).toFixed(0),
       sample_png_bytes: png.length,
