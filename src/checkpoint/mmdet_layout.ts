@@ -124,8 +124,8 @@ export interface LoadStateDictResult {
 /** Options of {@link loadStateDict}. */
 export interface LoadStateDictOptions {
   /**
-   * Key rewrites applied in order, MMEngine's `revise_keys` (default `[[/^module\./, '']]`, which
-   * strips DataParallel prefixes).
+   * Key rewrites applied in order, MMEngine's `revise_keys` (default `[[/^module./, '']]` exactly as
+   * MMEngine's `r'^module.'`, which strips DataParallel prefixes).
    */
   reviseKeys?: ReadonlyArray<readonly [RegExp, string]>;
   /** Throw instead of warning (MMEngine `strict=True`; `load_from` uses `false`). */
@@ -143,7 +143,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
- * MMEngine's `load_checkpoint(model, …, strict=False, revise_keys=[(r'^module\.', '')])` as used by
+ * MMEngine's `load_checkpoint(model, …, strict=False, revise_keys=[(r'^module.', '')])` as used by
  * `load_from`: takes the state dict (a checkpoint's `state_dict`, already unwrapped by the reader),
  * rewrites keys, and matches them against the model's expected shapes. Shape-mismatched tensors are
  * skipped and reported; missing and unexpected keys are reported; all of it in ONE warning worded
@@ -165,7 +165,7 @@ export function loadStateDict(
     exp.set(k, options.expectedLayout === 'model' ? toCheckpointShape(s) : s.slice());
   }
   const sd = source instanceof Map ? source : (source as Checkpoint).stateDict;
-  const revise = options.reviseKeys ?? [[/^module\./, '']];
+  const revise = options.reviseKeys ?? [[/^module./, '']];
   const revised = new Map<string, TensorRecord>();
   for (const [k0, t] of sd) {
     let k = k0;
