@@ -87,6 +87,15 @@ describe('CocoMetric as MMDetection runs it', () => {
     expect(b.segm).toEqual(a.segm);
   });
 
+  it('with no detections at all, logs like MMDetection and reports nothing', () => {
+    const gt = readFixtureJson<CocoDataset>('coco-eval', 'case_00', 'gt.json');
+    const metric = new CocoMetric({ ann: gt, metric: ['bbox', 'segm'] });
+    metric.process(gt.images.map((img) => ({ imgId: img.id, bboxes: [], scores: [], labels: [], masks: [] })));
+    const rep = metric.evaluateDetailed();
+    expect(rep.metrics).toEqual({});
+    expect(rep.log).toContain('The testing results of the whole dataset is empty.');
+  });
+
   it('rejects a label without a category, naming the prediction', () => {
     expect(() => predictionsToCocoJson([{ imgId: 1, bboxes: [0, 0, 1, 1], scores: [1], labels: [5] }], [1, 2])).toThrow(
       /predictions\[0\]\.labels\[0\]/,
