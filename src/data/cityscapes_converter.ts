@@ -13,7 +13,7 @@ import { CITYSCAPES_INSTANCE_LABELS, ID_TO_LABEL } from './cityscapes_labels.ts'
 import type { CocoAnnotation, CocoCategory, CocoImage, CocoJson } from './coco_types.ts';
 import type { FileTree } from './file_tree.ts';
 import { ProgressMeter, throwIfAborted, type ImportIssue, type ImportOptions } from './import_report.ts';
-import { decodePng, PngDecodeError } from './png.ts';
+import { decodePng, isPng, PngDecodeError } from './png.ts';
 import { polygonsToInstanceIds, UnknownLabelError, type CityscapesPolygonFile } from './polygon_raster.ts';
 
 /** The Cityscapes splits MMDetection's converter processes. */
@@ -52,17 +52,22 @@ export function instanceIdsToAnnotations(
   onUnknown?: (value: number) => void,
 ): ImageAnnotation[] {
   const n = h * w;
-  const counts = new Map<number, number>();
-  for (let i = 0; i < n; i++) {
-    const v = ids[i]!;
-    if (v >= 24) counts.set(v, (counts.get(v) ?? 0) + 1);
-  }
-  const values = [...counts.keys()].sort((a, b) => a - b);
-  const out: ImageAnnotation[] = [];
-  if (values.length === 0) return out;
-  // Column-major copy once; each value's 0/1 mask is then one sequential pass.
+  // One pass: column-major copy plus, per value >= 24, its first and last column-major index.
   const colMajor = ids instanceof Uint16Array ? new Uint16Array(n) : new Int32Array(n);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) colMajor[x * h + y] = ids[y * w + x]!;
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  for (let x = 0; x < w; x++) {
+    for (let y = 0, i = x, j = x * h; y < h; y++, i += w, j++) {
+      const v = ids[i]!;
+      colMajor[j] = v;
+      if (v >= 24) {
+        if (!first.has(v)) first.set(v, j);
+        last.set(v, j);
+      }
+    }
+  }
+  const values = [...first.keys()].sort((a, b) => a - b);
+  const out: ImageAnnotation[] = [];
   const mask = new Uint8Array(n);
   for (const v of values) {
     const labelId = v >= 1000 ? Math.floor(v / 1000) : v;
@@ -72,8 +77,12 @@ export function instanceIdsToAnnotations(
       continue;
     }
     if (!label.hasInstances || label.ignoreInEval) continue;
-    for (let i = 0; i < n; i++) mask[i] = colMajor[i] === v ? 1 : 0;
+    // The mask is all zeros outside [lo, hi]; set, encode, then clear only that span.
+    const lo = first.get(v)!;
+    const hi = last.get(v)!;
+    for (let j = lo; j <= hi; j++) mask[j] = colMajor[j] === v ? 1 : 0;
     const cnts = encodeCounts(mask, h, w);
+    mask.fill(0, lo, hi + 1);
     out.push({
       iscrowd: v < 1000 ? 1 : 0,
       category_id: label.id,
@@ -179,6 +188,32 @@ export function collectCityscapesSamples(
   return { samples: kept, issues };
 }
 
+/** Options of {@link convertCityscapesSplit}. */
+export interface ConvertOptions extends ImportOptions {
+  /**
+   * Also read every `_leftImg8bit.png` and drop (with a report entry) images that are not PNGs, are
+   * truncated (no IEND chunk at the end) or differ in size from their instanceIds. MMDetection's
+   * converter never opens them, so this is off by default (byte-exact output); the studio's import
+   * turns it on.
+   */
+  checkImages?: boolean;
+}
+
+/** Why an RGB image is unusable (signature, IEND at the end, IHDR size), or null when it looks fine. */
+export function checkImageFile(bytes: Uint8Array, width: number, height: number): string | null {
+  if (!isPng(bytes)) return 'not a PNG file (bad signature)';
+  if (bytes.length < 45) return 'truncated PNG (too short)';
+  const be32 = (o: number): number => ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
+  const e = bytes.length - 8;
+  if (!(bytes[e] === 0x49 && bytes[e + 1] === 0x45 && bytes[e + 2] === 0x4e && bytes[e + 3] === 0x44)) {
+    return 'truncated PNG (no IEND chunk at the end)';
+  }
+  const w = be32(16);
+  const h = be32(20);
+  if (w !== width || h !== height) return `image is ${w}x${h} but its instanceIds are ${width}x${height}`;
+  return null;
+}
+
 /** Result of converting one split. */
 export interface CityscapesSplitResult {
   split: string;
@@ -252,7 +287,7 @@ export async function convertCityscapesSplit(
   tree: FileTree,
   layout: CityscapesLayout,
   split: string,
-  options: ImportOptions = {},
+  options: ConvertOptions = {},
   paths: readonly string[] = tree.list(),
 ): Promise<CityscapesSplitResult> {
   const { samples, issues } = collectCityscapesSamples(paths, layout, split);
@@ -264,6 +299,14 @@ export async function convertCityscapesSplit(
   for (const s of samples) {
     throwIfAborted(options.signal);
     const inst = await readInstanceIds(tree, s, present, issues);
+    if (inst && options.checkImages) {
+      const why = checkImageFile(await tree.read(s.imgPath), inst.w, inst.h);
+      if (why) {
+        issues.push({ severity: 'error', code: 'png_unreadable', path: s.imgPath, reason: `${why}; image skipped` });
+        meter.tick(s.imgPath);
+        continue;
+      }
+    }
     if (inst) {
       if (inst.fromPolygons) polygonFallbackCount++;
       const imageId = images.length;

@@ -50,6 +50,23 @@ describe('importDataset', () => {
     expect(ds.fingerprint).toBe(treeFingerprint(fixtureTree.list().reverse()));
   });
 
+  it('drops truncated or mismatched RGB images with a report entry and imports the rest', async () => {
+    const t = new MemoryFileTree();
+    for (const p of fixtureTree.list()) t.set(p, await fixtureTree.read(p));
+    const a = 'cityscapes/leftImg8bit/val/lindau/lindau_000079_102788_leftImg8bit.png';
+    const full = await t.read(a);
+    t.set(a, full.subarray(0, full.length - 100));
+    const b = 'cityscapes/leftImg8bit/val/lindau/lindau_000206_049260_leftImg8bit.png';
+    t.set(b, new TextEncoder().encode('GIF89a not a png at all'));
+    const ds = await importDataset(t);
+    const val = ds.splits.find((s) => s.name === 'val')!;
+    expect(val.coco.images.length).toBe(4);
+    expect(ds.issues.map((i) => [i.code, i.path, /IEND|signature/.test(i.reason)])).toEqual([
+      ['png_unreadable', a, true],
+      ['png_unreadable', b, true],
+    ]);
+  });
+
   it('can be cancelled', async () => {
     const ctrl = new AbortController();
     ctrl.abort();

@@ -44,8 +44,11 @@ export function treeFingerprint(paths: readonly string[]): string {
   return h.toString(16).padStart(16, '0');
 }
 
-/** Imports `tree` (Cityscapes or COCO layout). Never throws for bad files: they go to `issues`. */
-export async function importDataset(tree: FileTree, options: ImportOptions = {}): Promise<ImportedDataset> {
+/**
+ * Imports `tree` (Cityscapes or COCO layout). Never throws for bad files: they go to `issues`.
+ * Cityscapes RGB images are checked (PNG signature, IEND, size) unless `checkImages: false`.
+ */
+export async function importDataset(tree: FileTree, options: ImportOptions & { checkImages?: boolean } = {}): Promise<ImportedDataset> {
   const paths = tree.list();
   const fingerprint = treeFingerprint(paths);
   const layout = detectLayout(paths);
@@ -54,7 +57,7 @@ export async function importDataset(tree: FileTree, options: ImportOptions = {})
     const splits: ImportedSplit[] = [];
     for (const split of layout.splits) {
       throwIfAborted(options.signal);
-      const res = await convertCityscapesSplit(tree, layout, split, options, paths);
+      const res = await convertCityscapesSplit(tree, layout, split, { checkImages: true, ...options }, paths);
       issues.push(...res.issues);
       splits.push({ name: split, annFile: `annotations/${cityscapesAnnFileName(split)}`, imgPrefix: `leftImg8bit/${split}/`, coco: res.coco });
     }
