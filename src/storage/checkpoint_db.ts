@@ -1,0 +1,239 @@
+/**
+ * Checkpoints and training runs in IndexedDB (through `idb`), surviving reloads and crashes.
+ *
+ * A save is atomic as seen by readers: the tensor bytes are written first, as a few packed chunks
+ * (payload.ts), each in its own transaction; the checkpoint row that makes them visible is written
+ * last, in one transaction with the pruning of older checkpoints. A tab closed or killed mid-save
+ * leaves only unreferenced chunks, which `open` sweeps; the previous checkpoints stay intact.
+ * A full disk (QuotaExceededError) deletes the partial chunks and raises {@link StorageQuotaError}.
+ */
+import { type IDBPDatabase, openDB } from 'idb';
+import { joinPayloads, splitPayloads } from './payload';
+import { CHECKPOINT_DB_NAME, type CheckpointDbSchema, type CheckpointRow, MIGRATIONS, type RunRow, SCHEMA_VERSION } from './schema';
+
+/** Raised when the browser's storage quota is exhausted during a save. Nothing else is lost. */
+export class StorageQuotaError extends Error {
+  override name = 'StorageQuotaError';
+}
+
+/** What a stored checkpoint record must have (the runner's CheckpointRecord fits). */
+export interface StorableRecord {
+  name: string;
+  meta: { epoch: number; iter: number; time: string };
+  metrics?: Record<string, number>;
+}
+
+/** A listed checkpoint (the runner's CheckpointInfo shape). */
+export interface StoredCheckpointInfo {
+  id: string;
+  name: string;
+  epoch: number;
+  iter: number;
+  sizeBytes: number;
+  metrics?: Record<string, number>;
+  date: string;
+}
+
+function isQuotaError(e: unknown): boolean {
+  const n = (e as { name?: string } | null)?.name;
+  return n === 'QuotaExceededError' || n === 'NS_ERROR_DOM_QUOTA_REACHED';
+}
+
+/** Test hook: lets a test kill a save after a number of chunk writes. */
+export interface SaveFaults {
+  /** Called before each chunk write with its index; throwing aborts the save there. */
+  beforeChunk?(index: number): void;
+}
+
+/** The database: runs and their checkpoints. */
+export class CheckpointDb {
+  private constructor(readonly db: IDBPDatabase<CheckpointDbSchema>) {}
+
+  /**
+   * Opens (creating or migrating) the database and sweeps chunks no checkpoint row references
+   * (left by a save that was interrupted).
+   */
+  static async open(name = CHECKPOINT_DB_NAME): Promise<CheckpointDb> {
+    const db = await openDB<CheckpointDbSchema>(name, SCHEMA_VERSION, {
+      upgrade(database, oldVersion, _newVersion, tx) {
+        for (let v = oldVersion; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(database, tx as never);
+      },
+    });
+    const store = new CheckpointDb(db);
+    await store.sweepOrphans();
+    return store;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.db.close();
+  }
+
+  /** Deletes chunks whose checkpoint row does not exist. Returns how many were deleted. */
+  async sweepOrphans(): Promise<number> {
+    const tx = this.db.transaction(['chunks', 'checkpoints'], 'readwrite');
+    const rows = new Set(await tx.objectStore('checkpoints').getAllKeys());
+    let n = 0;
+    let cursor = await tx.objectStore('chunks').openCursor();
+    while (cursor) {
+      if (!rows.has(cursor.value.checkpointId)) {
+        await cursor.delete();
+        n++;
+      }
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return n;
+  }
+
+  // ---- runs -------------------------------------------------------------------------------
+
+  /** Creates or replaces a run row. */
+  async putRun(run: RunRow): Promise<void> {
+    await this.db.put('runs', run);
+  }
+
+  /** A run by id, or undefined. */
+  async getRun(id: string): Promise<RunRow | undefined> {
+    return this.db.get('runs', id);
+  }
+
+  /** All runs, most recently updated first. */
+  async listRuns(): Promise<RunRow[]> {
+    const runs = await this.db.getAll('runs');
+    return runs.sort((a, b) => b.updated.localeCompare(a.updated));
+  }
+
+  /** Appends logged scalars to a run (the charts' history). */
+  async appendScalars(runId: string, rows: RunRow['scalars']): Promise<void> {
+    const tx = this.db.transaction('runs', 'readwrite');
+    const run = await tx.store.get(runId);
+    if (!run) throw new Error(`run '${runId}' not found`);
+    run.scalars.push(...rows);
+    run.updated = new Date().toISOString();
+    await tx.store.put(run);
+    await tx.done;
+  }
+
+  /** Deletes a run with all its checkpoints. */
+  async deleteRun(runId: string): Promise<void> {
+    for (const c of await this.listCheckpoints(runId)) await this.deleteCheckpoint(c.id);
+    await this.db.delete('runs', runId);
+  }
+
+  // ---- checkpoints --------------------------------------------------------------------------
+
+  /**
+   * Saves a checkpoint of a run atomically and returns its id. `prune` names checkpoints of the
+   * run to delete in the same transaction that makes the new one visible (max_keep_ckpts).
+   */
+  async saveCheckpoint<R extends StorableRecord>(runId: string, record: R, opts: { prune?: string[]; faults?: SaveFaults } = {}): Promise<string> {
+    const id = `${runId}:${record.name}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const { skeleton, chunks, bytes } = splitPayloads(record);
+    try {
+      for (let i = 0; i < chunks.length; i++) {
+        opts.faults?.beforeChunk?.(i);
+        await this.db.put('chunks', { checkpointId: id, index: i, bytes: chunks[i]! }, `${id}#${i}`);
+      }
+      const row: CheckpointRow = {
+        id, runId, name: record.name, epoch: record.meta.epoch, iter: record.meta.iter, date: record.meta.time,
+        sizeBytes: bytes, chunkCount: chunks.length, metrics: record.metrics ? { ...record.metrics } : undefined,
+        skeleton, schema: SCHEMA_VERSION,
+      };
+      const tx = this.db.transaction(['checkpoints', 'chunks'], 'readwrite');
+      await tx.objectStore('checkpoints').put(row);
+      for (const old of opts.prune ?? []) await this.deleteInTx(tx, old);
+      await tx.done;
+    } catch (e) {
+      await this.deleteChunks(id).catch(() => undefined);
+      if (isQuotaError(e)) {
+        throw new StorageQuotaError(
+          `Browser storage is full: checkpoint '${record.name}' (${(bytes / 2 ** 20).toFixed(1)} MB) could not be saved. ` +
+            'Earlier checkpoints are intact. Free space by deleting old checkpoints or datasets, then resume.');
+      }
+      throw e;
+    }
+    return id;
+  }
+
+  /** Checkpoints of a run, oldest first (by iteration). */
+  async listCheckpoints(runId: string): Promise<StoredCheckpointInfo[]> {
+    const rows = await this.db.getAllFromIndex('checkpoints', 'runId', runId);
+    return rows
+      .sort((a, b) => a.iter - b.iter || a.date.localeCompare(b.date))
+      .map((r) => ({ id: r.id, name: r.name, epoch: r.epoch, iter: r.iter, sizeBytes: r.sizeBytes, metrics: r.metrics, date: r.date }));
+  }
+
+  /** Loads a checkpoint record (typed arrays restored). Throws if it or any of its bytes is missing. */
+  async loadCheckpoint<R>(id: string): Promise<R> {
+    const row = await this.db.get('checkpoints', id);
+    if (!row) throw new Error(`checkpoint '${id}' not found`);
+    const chunks: ArrayBuffer[] = [];
+    for (let i = 0; i < row.chunkCount; i++) {
+      const c = await this.db.get('chunks', `${id}#${i}`);
+      if (!c) throw new Error(`checkpoint '${row.name}' is damaged: its data chunk ${i} of ${row.chunkCount} is missing`);
+      chunks.push(c.bytes);
+    }
+    return joinPayloads(row.skeleton as R, chunks);
+  }
+
+  /** Deletes a checkpoint and its bytes (no error when absent). */
+  async deleteCheckpoint(id: string): Promise<void> {
+    const tx = this.db.transaction(['checkpoints', 'chunks'], 'readwrite');
+    await this.deleteInTx(tx, id);
+    await tx.done;
+  }
+
+  private async deleteInTx(
+    tx: import('idb').IDBPTransaction<CheckpointDbSchema, ['checkpoints', 'chunks'], 'readwrite'>, id: string,
+  ): Promise<void> {
+    await tx.objectStore('checkpoints').delete(id);
+    const keys = await tx.objectStore('chunks').index('checkpointId').getAllKeys(id);
+    for (const k of keys) await tx.objectStore('chunks').delete(k);
+  }
+
+  private async deleteChunks(id: string): Promise<void> {
+    const tx = this.db.transaction('chunks', 'readwrite');
+    const keys = await tx.store.index('checkpointId').getAllKeys(id);
+    for (const k of keys) await tx.store.delete(k);
+    await tx.done;
+  }
+}
+
+/**
+ * One run's checkpoints behind the runner's `CheckpointStore` interface (save/list/load/delete).
+ */
+export class IndexedDbCheckpointStore<R extends StorableRecord> {
+  constructor(private readonly db: CheckpointDb, readonly runId: string) {}
+
+  save(record: R): Promise<string> {
+    return this.db.saveCheckpoint(this.runId, record);
+  }
+
+  list(): Promise<StoredCheckpointInfo[]> {
+    return this.db.listCheckpoints(this.runId);
+  }
+
+  load(id: string): Promise<R> {
+    return this.db.loadCheckpoint<R>(id);
+  }
+
+  delete(id: string): Promise<void> {
+    return this.db.deleteCheckpoint(id);
+  }
+}
+
+/** Storage usage and quota (bytes) where the platform reports them, else undefined. */
+export async function storageEstimate(): Promise<{ usage: number; quota: number; persisted: boolean } | undefined> {
+  const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
+  if (!storage?.estimate) return undefined;
+  const e = await storage.estimate();
+  const persisted = storage.persisted ? await storage.persisted() : false;
+  return { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted };
+}
+
+/** Asks the browser to keep this origin's storage under pressure (`navigator.storage.persist()`). */
+export async function requestPersistentStorage(): Promise<boolean> {
+  const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
+  return storage?.persist ? storage.persist() : false;
+}

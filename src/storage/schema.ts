@@ -1,0 +1,70 @@
+/**
+ * The checkpoint database's schema and its numbered migrations (tldraw's tlschema idea): each
+ * migration upgrades from version N-1 to N and runs inside IndexedDB's versionchange transaction.
+ */
+import type { DBSchema, IDBPDatabase, IDBPTransaction } from 'idb';
+
+/** Name of the IndexedDB database holding runs and checkpoints. */
+export const CHECKPOINT_DB_NAME = 'detstudio-checkpoints';
+
+/** A checkpoint's row: everything but the tensor bytes, which live in `chunks`. Written last. */
+export interface CheckpointRow {
+  id: string;
+  runId: string;
+  name: string;
+  epoch: number;
+  iter: number;
+  /** ISO date of the save. */
+  date: string;
+  sizeBytes: number;
+  chunkCount: number;
+  metrics?: Record<string, number>;
+  /** The record with typed arrays replaced by payload references (see payload.ts). */
+  skeleton: unknown;
+  /** Schema version the row was written with. */
+  schema: number;
+}
+
+/** A training run: what the charts and the Resume button need after a reload. */
+export interface RunRow {
+  id: string;
+  /** Display name. */
+  name: string;
+  /** ISO date of creation. */
+  created: string;
+  /** ISO date of the last update. */
+  updated: string;
+  /** Resolved config text (Python) the run trains. */
+  configText?: string;
+  /** Id of the dataset it trains on. */
+  datasetId?: string;
+  /** 'running' | 'paused' | 'stopped' | 'finished' | 'failed'. */
+  status: string;
+  /** Logged scalars (one object per logged step, MMEngine scalars.json keys), for the charts. */
+  scalars: Array<Record<string, number | string>>;
+}
+
+/** idb typing of the database. */
+export interface CheckpointDbSchema extends DBSchema {
+  checkpoints: { key: string; value: CheckpointRow; indexes: { runId: string } };
+  /** Packed tensor bytes: key `${checkpointId}#${chunkIndex}`. */
+  chunks: { key: string; value: { checkpointId: string; index: number; bytes: ArrayBuffer }; indexes: { checkpointId: string } };
+  runs: { key: string; value: RunRow };
+}
+
+type Tx = IDBPTransaction<CheckpointDbSchema, Array<'checkpoints' | 'chunks' | 'runs'>, 'versionchange'>;
+
+/** Migrations in order; index i upgrades version i to i + 1. */
+export const MIGRATIONS: Array<(db: IDBPDatabase<CheckpointDbSchema>, tx: Tx) => void> = [
+  // 0 → 1: initial layout.
+  (db) => {
+    const ck = db.createObjectStore('checkpoints', { keyPath: 'id' });
+    ck.createIndex('runId', 'runId');
+    const chunks = db.createObjectStore('chunks');
+    chunks.createIndex('checkpointId', 'checkpointId');
+    db.createObjectStore('runs', { keyPath: 'id' });
+  },
+];
+
+/** Current schema version. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
