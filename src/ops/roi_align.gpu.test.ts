@@ -40,8 +40,10 @@ describe('ops on WebGPU (Dawn in Node)', () => {
     }
   });
 
-  it('roiAlign agrees with the cpu kernels where RoIs overlap heavily (atomic accumulation), partly outside the map or degenerate', async () => {
-    const x = tf.randomNormal([2, 9, 11, 5], 0, 1, 'float32', 7) as tf.Tensor4D;
+  // 5 channels: one channel per invocation; 8 channels: vec4 invocations.
+  it.each([5, 8])('roiAlign agrees with the cpu kernels where RoIs overlap heavily (atomic accumulation), partly outside the map or degenerate (%i channels)', async (channels) => {
+    expect(tf.getBackend()).toBe('webgpu');
+    const x = tf.randomNormal([2, 9, 11, channels], 0, 1, 'float32', 7) as tf.Tensor4D;
     // Many identical and overlapping RoIs hit the same cells, stressing the atomic adds; the last RoI
     // lies partly outside the map.
     const rows: number[][] = [];
@@ -51,7 +53,7 @@ describe('ops on WebGPU (Dawn in Node)', () => {
     rows.push([0, 20, 15, 4, 3]);
     rows.push([1, 7, 7, 7, 7]);
     const rois = tf.tensor2d(rows);
-    const dy = tf.randomNormal([rows.length, 3, 4, 5], 0, 1, 'float32', 3);
+    const dy = tf.randomNormal([rows.length, 3, 4, channels], 0, 1, 'float32', 3);
     const gpuRuns = [];
     for (const samplingRatio of [0, 2]) {
       const options = { outputSize: [3, 4] as const, spatialScale: 0.5, samplingRatio };
@@ -63,9 +65,9 @@ describe('ops on WebGPU (Dawn in Node)', () => {
     const rv = await rois.data();
     await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
-    const xc = tf.tensor4d(xv, [2, 9, 11, 5]);
+    const xc = tf.tensor4d(xv, [2, 9, 11, channels]);
     const rc = tf.tensor2d(rv, [rows.length, 5]);
-    const dyc = tf.tensor4d(dyv, [rows.length, 3, 4, 5]);
+    const dyc = tf.tensor4d(dyv, [rows.length, 3, 4, channels]);
     for (const { options, out: gpuOut, grad: gpuGrad } of gpuRuns) {
       expect(tf.getBackend()).toBe('cpu');
       const cpuOut = await roiAlign(xc, rc, options).data();

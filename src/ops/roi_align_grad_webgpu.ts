@@ -6,9 +6,13 @@
  * (`result` is `array<atomic<i32>>` when `atomic` is set). The output must be zero-filled first.
  */
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { flatDispatch, roiAlignCommonSnippet, ROI_ALIGN_WORKGROUP_SIZE } from './roi_align_webgpu';
+import { channelComponents, flatDispatch, roiAlignCommonSnippet, ROI_ALIGN_WORKGROUP_SIZE } from './roi_align_webgpu';
 
-/** RoIAlign backward: `Dy [K,pooledH,pooledW,C]`, `Rois [K,5]` → accumulates into `dx [N,H,W,C]`. */
+/**
+ * RoIAlign backward: `Dy [K,pooledH,pooledW,C]`, `Rois [K,5]` → accumulates into `dx [N,H,W,C]`.
+ * When `C % 4 == 0` an invocation handles four neighbouring channels (one vec4 read of `Dy`, shared
+ * geometry), issuing one atomic add per channel. The `dySize` uniform counts invocations.
+ */
 export class RoIAlignGradProgram implements WebGPUProgram {
   variableNames = ['Dy', 'Rois'];
   uniforms = 'spatialScale : f32, samplingRatio : i32, dySize : i32,';
@@ -18,14 +22,32 @@ export class RoIAlignGradProgram implements WebGPUProgram {
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [ROI_ALIGN_WORKGROUP_SIZE, 1, 1];
   atomic = true;
+  variableComponents: number[];
+  /** Channels per invocation (1 or 4). */
+  vec: 1 | 4;
   aligned: boolean;
 
   constructor(xShape: number[], dyShape: number[], aligned: boolean) {
     this.outputShape = xShape;
     this.dispatchLayout = { x: [0, 1, 2, 3] };
-    this.dispatch = flatDispatch(dyShape[0] * dyShape[1] * dyShape[2] * dyShape[3]);
+    this.vec = channelComponents(xShape[3]);
+    this.variableComponents = [this.vec, 1];
+    this.dispatch = flatDispatch((dyShape[0] * dyShape[1] * dyShape[2] * dyShape[3]) / this.vec);
     this.aligned = aligned;
-    this.shaderKey = `roiAlignGrad_${aligned}`;
+    this.shaderKey = `roiAlignGrad_${aligned}_${this.vec}`;
+  }
+
+  /** WGSL adding `weight * grad` (all of the invocation's channels) at element offset `at`. */
+  private addCorner(at: string, weight: string): string {
+    if (this.vec === 1) return `addToResult(${at}, ${weight} * grad);`;
+    return `{
+            let p = ${at};
+            let v = ${weight} * grad;
+            addToResult(p, v.x);
+            addToResult(p + 1, v.y);
+            addToResult(p + 2, v.z);
+            addToResult(p + 3, v.w);
+          }`;
   }
 
   getUserCode(): string {
@@ -48,8 +70,9 @@ export class RoIAlignGradProgram implements WebGPUProgram {
       let channels = uniforms.dyShape.w;
       let pooledW = uniforms.dyShape.z;
       let pooledH = uniforms.dyShape.y;
-      let c = index % channels;
-      let t = index / channels;
+      let e = index * ${this.vec};
+      let c = e % channels;
+      let t = e / channels;
       let pw = t % pooledW;
       let t2 = t / pooledW;
       let ph = t2 % pooledH;
@@ -78,10 +101,10 @@ export class RoIAlignGradProgram implements WebGPUProgram {
             continue;
           }
           let hx = 1.0 - ax.frac;
-          addToResult(rowLo + ax.lo * channels, hy * hx * grad);
-          addToResult(rowLo + ax.hi * channels, hy * ax.frac * grad);
-          addToResult(rowHi + ax.lo * channels, ay.frac * hx * grad);
-          addToResult(rowHi + ax.hi * channels, ay.frac * ax.frac * grad);
+          ${this.addCorner('rowLo + ax.lo * channels', 'hy * hx')}
+          ${this.addCorner('rowLo + ax.hi * channels', 'hy * ax.frac')}
+          ${this.addCorner('rowHi + ax.lo * channels', 'ay.frac * hx')}
+          ${this.addCorner('rowHi + ax.hi * channels', 'ay.frac * ax.frac')}
         }
       }
     }

@@ -94,7 +94,16 @@ export function roiAlignCommonSnippet(aligned: boolean, numImages: string): stri
 `;
 }
 
-/** RoIAlign forward: `Feats [N,H,W,C]`, `Rois [K,5]` → `[K, pooledH, pooledW, C]`. */
+/** Channels per invocation: 4 (vec4 loads and stores) when the channel count allows, else 1. */
+export function channelComponents(channels: number): 1 | 4 {
+  return channels % 4 === 0 ? 4 : 1;
+}
+
+/**
+ * RoIAlign forward: `Feats [N,H,W,C]`, `Rois [K,5]` → `[K, pooledH, pooledW, C]`. When `C % 4 == 0`
+ * an invocation computes four neighbouring channels with vec4 arithmetic, so the RoI geometry and
+ * bilinear coefficients are computed once per four outputs.
+ */
 export class RoIAlignProgram implements WebGPUProgram {
   variableNames = ['Feats', 'Rois'];
   uniforms = 'spatialScale : f32, samplingRatio : i32,';
@@ -104,37 +113,44 @@ export class RoIAlignProgram implements WebGPUProgram {
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [ROI_ALIGN_WORKGROUP_SIZE, 1, 1];
   size = true;
+  outputComponent: number;
+  variableComponents: number[];
   aligned: boolean;
 
   constructor(numRois: number, pooledHeight: number, pooledWidth: number, channels: number, aligned: boolean) {
     this.outputShape = [numRois, pooledHeight, pooledWidth, channels];
     this.dispatchLayout = { x: [0, 1, 2, 3] };
-    this.dispatch = flatDispatch(numRois * pooledHeight * pooledWidth * channels);
+    this.outputComponent = channelComponents(channels);
+    this.variableComponents = [this.outputComponent, 1];
+    this.dispatch = flatDispatch((numRois * pooledHeight * pooledWidth * channels) / this.outputComponent);
     this.aligned = aligned;
-    this.shaderKey = `roiAlign_${aligned}`;
+    this.shaderKey = `roiAlign_${aligned}_${this.outputComponent}`;
   }
 
   getUserCode(): string {
+    const vec = this.outputComponent;
+    const zero = vec === 4 ? 'vec4<f32>(0.0)' : '0.0';
+    const at = (i: string) => (vec === 4 ? `Feats[(${i}) / 4]` : `Feats[${i}]`);
     return `
   ${roiAlignCommonSnippet(this.aligned, 'uniforms.featsShape.x')}
 
   fn main(index : i32) {
     if (index < uniforms.size) {
-      let coords = getCoordsFromIndex(index);
+      let coords = getCoordsFromIndex(index * ${vec});
       let k = coords[0];
       let ph = coords[1];
       let pw = coords[2];
       let c = coords[3];
       let g = roiGeometry(k, uniforms.outShape[1], uniforms.outShape[2]);
       if (g.batch < 0) {
-        setOutputAtIndex(index, 0.0);
+        setOutputAtIndex(index, ${zero});
         return;
       }
       let height = uniforms.featsShape.y;
       let width = uniforms.featsShape.z;
       let channels = uniforms.featsShape.w;
       let imageBase = g.batch * height * width * channels + c;
-      var acc = 0.0;
+      var acc = ${zero};
       for (var iy = 0; iy < g.gridH; iy++) {
         let y = g.startY + f32(ph) * g.binH + (f32(iy) + 0.5) * g.binH / f32(g.gridH);
         let ay = axisCoeffs(y, height);
@@ -151,8 +167,8 @@ export class RoIAlignProgram implements WebGPUProgram {
             continue;
           }
           let hx = 1.0 - ax.frac;
-          acc = acc + hy * hx * Feats[rowLo + ax.lo * channels] + hy * ax.frac * Feats[rowLo + ax.hi * channels] +
-              ay.frac * hx * Feats[rowHi + ax.lo * channels] + ay.frac * ax.frac * Feats[rowHi + ax.hi * channels];
+          acc = acc + hy * hx * ${at('rowLo + ax.lo * channels')} + hy * ax.frac * ${at('rowLo + ax.hi * channels')} +
+              ay.frac * hx * ${at('rowHi + ax.lo * channels')} + ay.frac * ax.frac * ${at('rowHi + ax.hi * channels')};
         }
       }
       setOutputAtIndex(index, acc / g.count);

@@ -26,7 +26,7 @@ export function roiAlignGradWebGPU(args: {
   const uniformData = [
     { type: 'float32', data: [attrs.spatialScale] },
     { type: 'int32', data: [attrs.samplingRatio] },
-    { type: 'int32', data: [dySize] },
+    { type: 'int32', data: [dySize / program.vec] },
   ];
   return backend.runWebGPUProgram(program, [dy, rois], 'float32', uniformData, dx);
 }
