@@ -17,6 +17,9 @@ export default defineConfig({
   plugins: [react()],
   server: { headers: isolationHeaders, host: '127.0.0.1', port: 5173 },
   preview: { headers: isolationHeaders, host: '127.0.0.1', port: 4173, strictPort: true },
+  // Scan the worker entries too, so the dev server pre-bundles their dependencies (@lezer/python,
+  // tfjs…) at start-up instead of discovering them later and reloading the page.
+  optimizeDeps: { entries: ['index.html', 'src/**/*.worker.ts'] },
   worker: { format: 'es', rolldownOptions: { checks: { bundlerTimings: false } } },
   build: {
     target: 'es2022',
