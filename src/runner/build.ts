@@ -88,12 +88,18 @@ export class DetectorAdapter implements RunnerModel<PackedInputs, DetResult> {
     return { losses: await this.detector.loss(inputs, samples) };
   }
 
+  /**
+   * Predictions as plain arrays. Runs in an engine scope so that every tensor created while
+   * predicting is freed afterwards (nothing else runs tfjs ops meanwhile in the runner).
+   */
   async predict(batch: PackedInputs[]): Promise<DetResult[]> {
-    const { inputs, samples } = this.inputs(batch);
+    const engine = tf.engine() as unknown as { startScope(name?: string): void; endScope(result?: unknown): void };
+    engine.startScope('predict');
     try {
+      const { inputs, samples } = this.inputs(batch);
       return await this.detector.predict(inputs, samples, true);
     } finally {
-      inputs.dispose();
+      engine.endScope();
     }
   }
 
@@ -182,7 +188,12 @@ export async function loadFrom(detector: TwoStageDetector, path: string, ctx: Bu
   const vars = detector.stateDict();
   const expected = new Map<string, number[]>();
   for (const [k, v] of vars) expected.set(k, v.shape.slice());
-  const res = loadStateDict(expected, ckpt, { expectedLayout: 'model' });
+  // The model keeps no BatchNorm `num_batches_tracked` counters (they only matter for BN with
+  // momentum=None); PyTorch would load them silently, so they are not reported as unexpected.
+  const bnPrefixes = new Set<string>();
+  for (const m of detector.modules()) if (m instanceof BatchNorm2d) bnPrefixes.add(m.prefix);
+  const sd = new Map([...ckpt.stateDict].filter(([k]) => !(k.endsWith('.num_batches_tracked') && bnPrefixes.has(k.replace(/^module\./, '').slice(0, -'.num_batches_tracked'.length)))));
+  const res = loadStateDict(expected, sd, { expectedLayout: 'model' });
   for (const [k, t] of res.loaded) {
     const v = vars.get(k)!;
     const data = t.data instanceof BigInt64Array ? Float32Array.from(t.data, (x) => Number(x)) : t.data;
