@@ -271,13 +271,31 @@ describe('bad input fails clearly and quickly', () => {
     expect(e.name).toBe('OverflowError');
     e = error('x = []\nfor i in range(10**7):\n    x.append(i)\n');
     expect(e.name).toBe('MemoryError');
+    e = error('x = 0\nfor i in range(10**5):\n    x += i * i\n');
+    expect(e.name).toBe('MemoryError');
+    expect(e.message).toContain('evaluation steps');
+    e = error("s = 'ab' * 10**6\nx = [c for c in s]\n");
+    expect(e.name).toBe('MemoryError');
     expect(Date.now() - t0).toBeLessThan(5000);
   });
+  it('inputs too deep for the parser fail like CPython', () => {
+    const t0 = Date.now();
+    const e = error(`x = ${'('.repeat(5000)}1${')'.repeat(5000)}\n`);
+    expect(e.message).toBe('too many nested parentheses (<unknown>, line 1)');
+    expect(error(`x = ${'-'.repeat(100000)}1\n`).name).toBe('SyntaxError');
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
   it('deep recursion fails with RecursionError', () => {
-    const deep = `x = ${'['.repeat(400)}1${']'.repeat(400)}\n`;
-    expect(error(deep).name).toBe('RecursionError');
-    const deepCalls = `x = ${'dict(a='.repeat(300)}1${')'.repeat(300)}\n`;
-    expect(error(deepCalls).name).toBe('RecursionError');
+    const t0 = Date.now();
+    const long = `x = ${Array(3000).fill('1').join(' + ')}\n`;
+    expect(error(long).name).toBe('RecursionError');
+    const chain = `x = ${Array(1000).fill('1 if True else').join(' ')} 0\n`;
+    expect(error(chain).name).toBe('RecursionError');
+    // what Python accepts still evaluates
+    expect(value(`x = ${'['.repeat(150)}1${']'.repeat(150)}\n`)).toBeDefined();
+    expect(value(`x = ${Array(300).fill('1').join(' + ')}\n`)).toBe(300);
+    expect(Date.now() - t0).toBeLessThan(3000);
   });
   it('cyclic _base_ chains and missing bases', () => {
     const files = { '/t/a.py': "_base_ = './b.py'\n", '/t/b.py': "_base_ = './a.py'\n" };

@@ -45,8 +45,8 @@ export interface Budget {
   steps: number;
 }
 
-/** A fresh budget (defaults: 2M cells, 2M steps, depth 200). */
-export function newBudget(maxCells = 2_000_000, maxSteps = 2_000_000, maxDepth = 200): Budget {
+/** A fresh budget (defaults: 1M cells, 200k steps, depth 500; the Cityscapes config needs ~550 steps). */
+export function newBudget(maxCells = 1_000_000, maxSteps = 200_000, maxDepth = 500): Budget {
   return { maxCells, maxSteps, maxDepth, cells: 0, steps: 0 };
 }
 
@@ -1075,7 +1075,10 @@ class Evaluator {
   iterate(v: PyValue, at: SyntaxNode | Range): PyValue[] {
     if (Array.isArray(v)) return v;
     if (v instanceof PyTuple) return v.items;
-    if (typeof v === 'string') return [...v];
+    if (typeof v === 'string') {
+      this.alloc(v.length, at);
+      return [...v];
+    }
     if (v instanceof PyDict) return v.keys();
     if (v instanceof PyRange) {
       const len = v.length;

@@ -307,7 +307,8 @@ class Loader {
     const parsed = parseCached(sub.text);
     if (parsed.syntaxError) {
       const se = parsed.syntaxError;
-      throw back(new PyException('SyntaxError', `${se.msg} (<unknown>, line ${se.line})`, se.from, se.to));
+      const msg = se.pyName ? se.msg : `${se.msg} (<unknown>, line ${se.line})`;
+      throw back(new PyException(se.pyName ?? 'SyntaxError', msg, se.from, se.to));
     }
     const top = children(parsed.tree.topNode);
     const baseStmt = top.find((s) => s.name === 'AssignStatement' && s.firstChild?.name === 'VariableName' && sub.text.slice(s.firstChild.from, s.firstChild.to) === '_base_' && s.firstChild.nextSibling?.name === 'AssignOp');

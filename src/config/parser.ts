@@ -11,6 +11,8 @@ import { PyFloat } from './values.ts';
 export interface SyntaxErrorInfo {
   /** Message without the `(<unknown>, line N)` suffix. */
   msg: string;
+  /** Exception class when not `SyntaxError`. */
+  pyName?: string;
   /** 1-based line Python reports. */
   line: number;
   from: number;
@@ -96,28 +98,87 @@ export function isTrailingDotFloat(err: SyntaxNode, text: string): boolean {
   return !!num && num.name === 'Number' && !!dot && dot.name === '.' && dot.from === num.to && /^\d[\d_]*$/.test(text.slice(num.from, num.to));
 }
 
-function firstErrorNode(tree: Tree, text: string): { from: number; to: number } | undefined {
-  let found: { from: number; to: number } | undefined;
+function firstErrorNode(tree: Tree, text: string): { from: number; to: number; depth: number } | undefined {
+  let found: { from: number; to: number; depth: number } | undefined;
+  let depth = 0;
   tree.iterate({
     enter(n) {
       if (found) return false;
       if (n.type.isError && !isTrailingDotFloat(n.node, text)) {
-        found = { from: n.from, to: n.to };
+        found = { from: n.from, to: n.to, depth };
         return false;
       }
+      depth++;
       return undefined;
+    },
+    leave() {
+      depth--;
     },
   });
   return found;
 }
 
+/** CPython's tokenizer limit on bracket nesting (MAXLEVEL). */
+const MAX_BRACKET_DEPTH = 200;
+/** Longest run of unary operators accepted (deeper nesting makes the parser slow; Python code never needs it). */
+const MAX_UNARY_RUN = 200;
+
+/** Inputs that would make the parser slow: over-nested brackets or unary operator chains. */
+function tooComplex(text: string): SyntaxErrorInfo | undefined {
+  let depth = 0;
+  let q: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '\\') i++;
+      else if (c === q || (c === '\n' && q.length === 1)) q = null;
+      continue;
+    }
+    if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      q = text.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+      if (q.length === 3) {
+        const end = text.indexOf(q, i + 3);
+        i = end < 0 ? text.length : end + 2;
+        q = null;
+      }
+      continue;
+    }
+    if (c === '(' || c === '[' || c === '{') {
+      if (++depth > MAX_BRACKET_DEPTH) return { msg: 'too many nested parentheses', line: lineOf(text, i), from: i, to: i + 1 };
+    } else if (c === ')' || c === ']' || c === '}') depth--;
+  }
+  const m = new RegExp(`(?:[-+~]\\s*){${MAX_UNARY_RUN},}`).exec(text);
+  if (m) return { msg: 'too many nested unary operators', line: lineOf(text, m.index), from: m.index, to: m.index + m[0].length };
+  return undefined;
+}
+
 /** Parses Python text; `syntaxError` is set when the text is not valid Python. */
 export function parsePython(text: string): ParsedPython {
+  const complex = tooComplex(text);
+  if (complex) return { tree: parser.parse(''), text, syntaxError: complex };
   const tree = parser.parse(text);
   const err = firstErrorNode(tree, text);
   if (!err) return { tree, text };
   const br = bracketError(text);
   if (br) return { tree, text, syntaxError: br };
+  let maxDepth = 0;
+  let d = 0;
+  tree.iterate({
+    enter() {
+      maxDepth = Math.max(maxDepth, ++d);
+    },
+    leave() {
+      d--;
+    },
+  });
+  if (maxDepth > 300) {
+    // the parser's own nesting limit (e.g. a chain of thousands of `+`): CPython's compiler gives up too
+    return { tree, text, syntaxError: { msg: 'maximum recursion depth exceeded during compilation', line: lineOf(text, err.from), from: err.from, to: err.from + 1, pyName: 'RecursionError' } };
+  }
   // CPython points at the offending token: the error node, or the token right after it when empty.
   let from = err.from;
   while (from < text.length && (text[from] === ' ' || text[from] === '\t')) from++;
