@@ -352,11 +352,12 @@ export function countsToBbox(cnts: ArrayLike<number>, h: number, w: number): [nu
   let xe = 0;
   let ye = 0;
   let cc = 0;
-  for (let j = 0; j < m; j++) {
+  for (let j = 0; j < m; j += 2) {
+    cc += cnts[j]; // background run
+    const len = cnts[j + 1];
     const start = cc;
-    cc += cnts[j];
-    if (j % 2 === 0) continue;
-    if (cnts[j] === 0) continue;
+    cc += len;
+    if (len === 0) continue;
     const yStart = start % h;
     const xStart = (start - yStart) / h;
     const yEnd = (cc - 1) % h;
