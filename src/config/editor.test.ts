@@ -186,6 +186,14 @@ describe('completion, hover, diff', () => {
     expect(top.inheritedFrom?.file).toBe(`${BUILTIN_ROOT}/_base_/schedules/schedule_1x.py`);
   });
 
+  it('hover on a _base_ entry names the file and its keys', () => {
+    const text = fs.read(CITY)!;
+    const h = hoverAt(text, text.indexOf('schedule_1x') + 3, CITY, fs)!;
+    expect(h.path).toBe('_base_');
+    expect(h.markdown).toContain(`${BUILTIN_ROOT}/_base_/schedules/schedule_1x.py`);
+    expect(h.markdown).toContain('`optim_wrapper`');
+  });
+
   it('diff against the bases lists exactly what the child changes', () => {
     const diff = diffAgainstBases(fs.read(CITY)!, CITY, fs);
     expect(Array.isArray(diff)).toBe(true);

@@ -9,7 +9,8 @@ import { formatConfigError, type ConfigError } from './errors.ts';
 import { MemoryFS, OverlayFS, basename, normalizePath, type ConfigFS } from './fs.ts';
 import { lintConfig } from './lint.ts';
 import { resolveConfig, type Origin, type ResolveOptions, type ResolveResult, type ResolvedConfig } from './loader.ts';
-import { children, decodeString, parsePython } from './parser.ts';
+import { children, decodeString } from './parser.ts';
+import { parseCached } from './loader.ts';
 import { formatValue } from './pretty.ts';
 import { PyDict, PyTuple, getPath, pyEquals, type PyValue } from './values.ts';
 
@@ -163,7 +164,7 @@ function presentKeys(src: string, container: SyntaxNode): string[] {
 
 /** Computes the key context at `offset` in `src`. */
 export function keyContextAt(src: string, offset: number): KeyContext {
-  const tree = parsePython(src).tree;
+  const tree = parseCached(src).tree;
   let node: SyntaxNode | null = tree.resolveInner(offset, -1);
   let inTypeValue = false;
   let onValue = false;
@@ -230,7 +231,7 @@ export interface CompletionItem {
 
 /** Only the `_base_ = ...` statement (or the read_base imports) of a text that may not parse as a whole. */
 export function basesOnlyText(text: string): string | undefined {
-  const top = children(parsePython(text).tree.topNode);
+  const top = children(parseCached(text).tree.topNode);
   const keep = top.filter(
     (s) =>
       (s.name === 'AssignStatement' && s.firstChild?.name === 'VariableName' && text.slice(s.firstChild.from, s.firstChild.to) === '_base_') ||
@@ -304,7 +305,7 @@ export interface HoverInfo {
 /** Hover for the key under the cursor: its resolved value, the inherited value and the file it comes from. */
 export function hoverAt(text: string, offset: number, path: string, fs: ConfigFS, opts: ResolveOptions = {}): HoverInfo | undefined {
   const src = text;
-  const tree = parsePython(src).tree;
+  const tree = parseCached(src).tree;
   const node = tree.resolveInner(offset, 1);
   let keyNode: SyntaxNode | undefined;
   let container: SyntaxNode | undefined;
@@ -317,7 +318,7 @@ export function hoverAt(text: string, offset: number, path: string, fs: ConfigFS
     keyNode = node;
     container = node.parent;
   }
-  if (!keyNode) return undefined;
+  if (!keyNode) return baseEntryHover(text, offset, path, fs, opts);
   const key = keyNode.name === 'String' ? decodeString(text.slice(keyNode.from, keyNode.to)).value : text.slice(keyNode.from, keyNode.to);
   const prefix = container ? containerPath(src, container) : [];
   if (!prefix) return undefined;
@@ -337,6 +338,17 @@ export function hoverAt(text: string, offset: number, path: string, fs: ConfigFS
     if (v !== undefined && b !== undefined && pyEquals(v, b)) lines.push('', '(same value as the bases)');
   } else lines.push('', 'New key (not in the bases).');
   return { from: keyNode.from, to: keyNode.to, path: dotted, value, inherited, inheritedFrom, origin, markdown: lines.join('\n') };
+}
+
+/** Hover on a `_base_` entry: the file it resolves to and the top-level keys it defines. */
+function baseEntryHover(text: string, offset: number, path: string, fs: ConfigFS, opts: ResolveOptions): HoverInfo | undefined {
+  const res = resolveText(text, path, fs, opts);
+  if (!res.ok) return undefined;
+  const b = res.bases.find((x) => offset >= x.from && offset <= x.to);
+  if (!b) return undefined;
+  const base = resolveConfig(b.path, new OverlayFS([new MemoryFS({ [normalizePath(path)]: text }), fs]), opts);
+  const keys = base.ok ? base.cfg.keys().map((k) => `\`${String(k)}\``).join(', ') : '';
+  return { from: b.from, to: b.to, path: '_base_', markdown: `**_base_** → \`${b.path}\`${keys ? `\n\nDefines: ${keys}` : ''}` };
 }
 
 function nearestOrigin(prov: Map<string, Origin>, path: (string | number)[]): Origin | undefined {

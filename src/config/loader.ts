@@ -399,7 +399,7 @@ class Loader {
       if (k === '_base_' || k.startsWith('__') || mod.excluded.has(k) || v instanceof PyCallable) continue;
       child.set(k, v);
     }
-    for (const [k, v] of child.map) child.set(k, substituteBaseVars(v, sub, baseCfg));
+    if (sub.placeholders.size) for (const [k, v] of child.map) child.set(k, substituteBaseVars(v, sub, baseCfg));
     const topRanges = new Map<DictKey, Range>();
     for (const [k, r] of mod.assignRanges) topRanges.set(k, r);
     keyRanges.set(child, topRanges);
