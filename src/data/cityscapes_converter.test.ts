@@ -57,6 +57,10 @@ describe('convertCityscapesSplit (MMDetection converter)', () => {
     // image without gtFine
     t.delete(`${gt}aachen_000297_051053_gtFine_instanceIds.png`);
     t.delete(`${gt}aachen_000297_051053_gtFine_polygons.json`);
+    // hidden files are invisible to the converter's glob (macOS AppleDouble files in zips)
+    t.set('cityscapes/leftImg8bit/train/aachen/._aachen_000066_050917_leftImg8bit.png', new Uint8Array(4));
+    // a PNG that does not follow the naming scheme
+    t.set('cityscapes/leftImg8bit/train/aachen/cover.png', new Uint8Array(4));
     // gtFine without image
     t.set('cityscapes/gtFine/train/bochum/bochum_999999_000001_gtFine_instanceIds.png', good);
     // invalid polygons json used as fallback
@@ -76,6 +80,8 @@ describe('convertCityscapesSplit (MMDetection converter)', () => {
     expect(byCode.gtfine_without_image?.path).toBe('cityscapes/gtFine/train/bochum/bochum_999999_000001_gtFine_instanceIds.png');
     expect(byCode.invalid_json?.path).toBe('cityscapes/gtFine/train/bochum/bochum_000103_055680_gtFine_polygons.json');
     expect(byCode.unknown_label?.reason).toMatch(/spaceship/);
+    expect(byCode.unexpected_file_name?.path).toBe('cityscapes/leftImg8bit/train/aachen/cover.png');
+    expect(res.issues.some((i) => i.path.includes('/._'))).toBe(false);
     for (const i of res.issues) expect(i.reason.length).toBeGreaterThan(10);
     // only the last image survives, with id 0
     expect(res.coco.images.map((i) => i.file_name)).toEqual(['bochum/bochum_000224_004199_leftImg8bit.png']);

@@ -135,6 +135,7 @@ export function collectCityscapesSamples(
     const rest = p.slice(imgDir.length).split('/');
     if (rest.length !== 2) continue; // the converter's glob only sees <city>/<file>.png
     const [city, file] = rest as [string, string];
+    if (city.startsWith('.') || file.startsWith('.')) continue; // glob skips hidden names (e.g. macOS `._x.png`)
     if (!file.endsWith(IMG_SUFFIX)) {
       issues.push({
         severity: 'error',
