@@ -45,7 +45,9 @@ export function detectLayout(paths: readonly string[]): DetectedLayout {
     });
     return { kind: 'cityscapes', prefix: best, splits };
   }
-  const jsons = paths.filter((p) => p.toLowerCase().endsWith('.json') && !p.endsWith('_polygons.json'));
+  const jsons = paths.filter(
+    (p) => p.toLowerCase().endsWith('.json') && !p.endsWith('_polygons.json') && !p.split('/').some((part) => part.startsWith('.')),
+  );
   if (jsons.length > 0) return { kind: 'coco', annotationFiles: [...jsons].sort() };
   if (counts.size > 0) return { kind: 'unknown', reason: 'leftImg8bit/ found but no gtFine/ folder beside it' };
   return { kind: 'unknown', reason: 'neither the Cityscapes layout (leftImg8bit/ + gtFine/) nor a COCO annotation json was found' };
