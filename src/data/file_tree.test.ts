@@ -1,6 +1,6 @@
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { blobSource, FileNotFoundError, MemoryFileTree, normalizePath, SubFileTree, ZipFileTree, ZipFormatError } from './file_tree.ts';
+import { BlobFileTree, blobSource, DirectoryHandleTree, FileNotFoundError, MemoryFileTree, normalizePath, SubFileTree, ZipFileTree, ZipFormatError } from './file_tree.ts';
 
 const te = new TextEncoder();
 
@@ -34,5 +34,24 @@ describe('FileTree implementations', () => {
     expect(sub.list().sort()).toEqual(['x.txt', 'y/z.txt']);
     expect(new TextDecoder().decode(await sub.read('y/z.txt'))).toBe('2');
     expect(normalizePath('./a//b\\c')).toBe('a/b/c');
+  });
+});
+
+describe('browser-side trees', () => {
+  it('BlobFileTree and DirectoryHandleTree list and read files', async () => {
+    const blobs = new BlobFileTree([['root/a.txt', new Blob([te.encode('A')])]]);
+    expect(blobs.list()).toEqual(['root/a.txt']);
+    expect(new TextDecoder().decode(await blobs.read('root/a.txt'))).toBe('A');
+    const file = (name: string, text: string) => ({ kind: 'file' as const, name, getFile: async () => new Blob([te.encode(text)]) });
+    const dir = (name: string, children: unknown[]) => ({
+      kind: 'directory' as const,
+      name,
+      async *values() {
+        yield* children as never[];
+      },
+    });
+    const tree = await DirectoryHandleTree.open(dir('top', [file('x.txt', 'X'), dir('sub', [file('y.txt', 'Y')])]) as never);
+    expect(tree.list().sort()).toEqual(['sub/y.txt', 'x.txt']);
+    expect(new TextDecoder().decode(await tree.read('sub/y.txt'))).toBe('Y');
   });
 });

@@ -218,3 +218,73 @@ export class ZipFileTree implements FileTree {
     throw new ZipFormatError(`${path}: compression method ${entry.method} is not supported (only stored and deflate)`);
   }
 }
+
+/** A tree over `Blob`s/`File`s (e.g. from `<input webkitdirectory>` or a drop), read on demand. */
+export class BlobFileTree implements FileTree {
+  private readonly files = new Map<string, Blob>();
+
+  /** @param entries `[relativePath, blob]` pairs (for a `File` list: `[file.webkitRelativePath, file]`). */
+  constructor(entries: Iterable<[string, Blob]>) {
+    for (const [p, b] of entries) this.files.set(normalizePath(p), b);
+  }
+
+  list(): string[] {
+    return [...this.files.keys()];
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    const b = this.files.get(normalizePath(path));
+    if (!b) throw new FileNotFoundError(path);
+    return new Uint8Array(await b.arrayBuffer());
+  }
+}
+
+/** The parts of the File System Access API's directory handle that {@link DirectoryHandleTree} uses. */
+export interface DirectoryHandleLike {
+  kind: 'directory';
+  name: string;
+  values(): AsyncIterable<DirectoryHandleLike | FileHandleLike>;
+}
+
+/** The parts of a `FileSystemFileHandle` that {@link DirectoryHandleTree} uses. */
+export interface FileHandleLike {
+  kind: 'file';
+  name: string;
+  getFile(): Promise<Blob>;
+}
+
+/**
+ * A tree over a `FileSystemDirectoryHandle` (drop via `getAsFileSystemHandle()`, or
+ * `showDirectoryPicker()`), walked once by {@link DirectoryHandleTree.open}; files are read on demand.
+ */
+export class DirectoryHandleTree implements FileTree {
+  private constructor(private readonly handles: Map<string, FileHandleLike>) {}
+
+  /** Walks `dir` recursively (cancellable); paths are relative to `dir`. */
+  static async open(dir: DirectoryHandleLike, signal?: AbortSignal): Promise<DirectoryHandleTree> {
+    const handles = new Map<string, FileHandleLike>();
+    const walk = async (d: DirectoryHandleLike, prefix: string): Promise<void> => {
+      for await (const entry of d.values()) {
+        if (signal?.aborted) {
+          const err = new Error('The folder scan was cancelled.');
+          err.name = 'AbortError';
+          throw err;
+        }
+        if (entry.kind === 'directory') await walk(entry, `${prefix}${entry.name}/`);
+        else handles.set(`${prefix}${entry.name}`, entry);
+      }
+    };
+    await walk(dir, '');
+    return new DirectoryHandleTree(handles);
+  }
+
+  list(): string[] {
+    return [...this.handles.keys()];
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    const h = this.handles.get(normalizePath(path));
+    if (!h) throw new FileNotFoundError(path);
+    return new Uint8Array(await (await h.getFile()).arrayBuffer());
+  }
+}
