@@ -136,6 +136,23 @@ describe('fine-tuning lint', () => {
   });
 });
 
+describe('fine-tuning lint: classes', () => {
+  it('classes defined but never passed to the datasets, with a quick fix through the RepeatDataset wrapper', () => {
+    const text = `_base_ = './mask-rcnn_r50_fpn_1x_cityscapes.py'\nclasses = ('person', 'car')\n`;
+    const d = diagnostics(text, USER, fs);
+    expect(codes(d)).toEqual(['unused-classes']);
+    expect(text.slice(d[0].from, d[0].to)).toBe('classes');
+    const fixed = apply(text, d[0].quickFix!);
+    const r = resolveConfig(USER, new OverlayFS([new MemoryFS({ [USER]: fixed }), fs]));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    for (const p of ['train_dataloader.dataset.dataset.metainfo', 'val_dataloader.dataset.metainfo', 'test_dataloader.dataset.metainfo']) {
+      expect(toPlainJSON(getPath(r.cfg, p)!)).toEqual({ classes: ['person', 'car'] });
+    }
+    expect(diagnostics(fixed, USER, fs)).toEqual([]);
+  });
+});
+
 describe('completion, hover, diff', () => {
   it('completes keys valid at the cursor from the merged bases', () => {
     const text = `${HEAD}model = dict(roi_head=dict(bbox_head=dict(num_classes=8, )))\n`;

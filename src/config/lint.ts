@@ -4,7 +4,7 @@
  * there is one, a quick fix.
  *
  * Rules: `trailing-comma-tuple`, `stale-helper-variable`, `num-classes-mismatch`,
- * `auto-scale-lr-base-batch`, `load-from-style-mismatch`.
+ * `auto-scale-lr-base-batch`, `load-from-style-mismatch`, `unused-classes`.
  */
 import type { SyntaxNode, Tree } from '@lezer/common';
 import type { Diagnostic, QuickFix } from './editor.ts';
@@ -48,7 +48,7 @@ export function lintConfig(text: string, path: string, res: ResolvedConfig): Dia
     if (s.name === 'AssignStatement' && s.firstChild?.name === 'VariableName') topAssign.set(text.slice(s.firstChild.from, s.firstChild.to), s);
   }
   const c: LintCtx = { text, entry: normalizePath(path), tree, res, topAssign };
-  return [...trailingCommaTuple(c), ...staleHelpers(c), ...numClassesMismatch(c), ...autoScaleLr(c), ...loadFromStyle(c)];
+  return [...trailingCommaTuple(c), ...staleHelpers(c), ...numClassesMismatch(c), ...autoScaleLr(c), ...loadFromStyle(c), ...unusedClasses(c)];
 }
 
 // ------------------------------------------------------------------ trailing comma
@@ -254,4 +254,58 @@ function loadFromStyle(c: LintCtx): Diagnostic[] {
     ? `load_from is a caffe-style checkpoint, but model.backbone.style is '${String(style)}' (and the data_preprocessor normalises for pytorch-style weights): the backbone weights will not match their use.`
     : `model.backbone.style is 'caffe' but load_from looks like a pytorch-style checkpoint.`;
   return [{ severity: 'warning', code: 'load-from-style-mismatch', message, from: valueNode.from, to: valueNode.to, quickFix }];
+}
+
+// ------------------------------------------------------------------ classes / metainfo not passed to the datasets
+
+/** Path of the innermost dataset of a dataloader (through wrappers such as RepeatDataset). */
+function innerDatasetPath(cfg: PyDict, loader: string): string[] | undefined {
+  let path = [loader, 'dataset'];
+  let ds = getPath(cfg, path);
+  if (!(ds instanceof PyDict)) return undefined;
+  for (let guard = 0; guard < 8 && ds instanceof PyDict && ds.get('dataset') instanceof PyDict; guard++) {
+    path = [...path, 'dataset'];
+    ds = ds.get('dataset');
+  }
+  return path;
+}
+
+function unusedClasses(c: LintCtx): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const { res } = c;
+  const loaders = ['train_dataloader', 'val_dataloader', 'test_dataloader'].filter((l) => res.cfg.get(l) instanceof PyDict);
+  for (const name of ['classes', 'metainfo']) {
+    const stmt = c.topAssign.get(name);
+    const v = res.cfg.get(name);
+    if (!stmt || v === undefined || v === null || !loaders.length) continue;
+    const needle = name === 'classes' ? v : v instanceof PyDict ? v.get('classes') : undefined;
+    if (needle === undefined) continue;
+    const used: string[] = [];
+    for (const l of loaders) {
+      const ds = getPath(res.cfg, [l, 'dataset']);
+      if (ds !== undefined) findUses(ds, needle, [l, 'dataset'], used, []);
+    }
+    if (used.length) continue;
+    const targets = loaders.map((l) => innerDatasetPath(res.cfg, l)).filter((p): p is string[] => !!p);
+    let quickFix: QuickFix | undefined;
+    if (targets.length && !loaders.some((l) => c.topAssign.has(l))) {
+      const value = name === 'classes' ? 'dict(classes=classes)' : 'metainfo';
+      const lines = targets.map((p) => {
+        let inner = `metainfo=${value}`;
+        for (let i = p.length - 1; i >= 1; i--) inner = `${p[i]}=dict(${inner})`;
+        return `${p[0]} = dict(${inner})`;
+      });
+      quickFix = { title: `Pass ${name} to the datasets`, from: c.text.length, to: c.text.length, insert: `${c.text.endsWith('\n') ? '' : '\n'}${lines.join('\n')}\n` };
+    }
+    const target = stmt.firstChild!;
+    out.push({
+      severity: 'warning',
+      code: 'unused-classes',
+      message: `${name} is defined but no dataloader uses it: in MMDetection 3.x the classes must reach each dataset as metainfo=dict(classes=...) (${targets.map((p) => p.join('.')).join(', ')}), otherwise the dataset keeps its default classes.`,
+      from: target.from,
+      to: target.to,
+      quickFix,
+    });
+  }
+  return out;
 }
