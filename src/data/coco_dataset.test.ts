@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFixtureJson } from '../testing/fixtures.ts';
-import { CITYSCAPES_METAINFO, datasetStatistics, filterData, loadDataList, sizeBin } from './coco_dataset.ts';
+import { CITYSCAPES_METAINFO, datasetStatistics, filterData, loadDataList, sizeBin, trainingFilterReport } from './coco_dataset.ts';
 import type { CocoJson } from './coco_types.ts';
 
 interface Details {
@@ -25,6 +25,12 @@ describe.each(['train', 'val'])('CityscapesDataset rules on the %s fixture', (sp
     const ref = details[split]!.mmdet_train_filter;
     expect(res.kept.map((d) => d.img_id)).toEqual(ref.kept_image_ids);
     expect(Object.fromEntries(res.dropped.map((d) => [String(d.img_id), d.reason]))).toEqual(ref.dropped);
+  });
+
+  it('trainingFilterReport gives the same kept ids with file names', () => {
+    const r = trainingFilterReport(coco);
+    expect(r.keptImageIds).toEqual(details[split]!.mmdet_train_filter.kept_image_ids);
+    expect(r.dropped[0]!.img_path).toMatch(/_leftImg8bit\.png$/);
   });
 
   it('test mode and no filter_cfg keep everything; min_size drops small images', () => {

@@ -287,3 +287,24 @@ export function datasetStatistics(coco: CocoJson, metainfo: DatasetMetainfo): Da
     sizeHistogram: { edges, counts },
   };
 }
+
+/**
+ * Which images MMDetection's training filter keeps and drops (with reasons) for a COCO json, plus the
+ * annotations `parse_data_info` skips: what the dataset browser shows. Defaults are the Cityscapes
+ * train config (`filter_empty_gt=True, min_size=32`, `CityscapesDataset` rules).
+ */
+export function trainingFilterReport(
+  coco: CocoJson,
+  metainfo: DatasetMetainfo = CITYSCAPES_METAINFO,
+  filterCfg: FilterCfg = { filter_empty_gt: true, min_size: 32 },
+  kind: 'coco' | 'cityscapes' = 'cityscapes',
+): { keptImageIds: number[]; dropped: DroppedImage[]; skippedAnnotations: SkippedAnnotation[]; missingClasses: string[] } {
+  const loaded = loadDataList(coco, metainfo);
+  const res = filterData(loaded, filterCfg, { kind });
+  return {
+    keptImageIds: res.kept.map((d) => d.img_id),
+    dropped: res.dropped.map((d) => ({ ...d, img_path: coco.images.find((i) => i.id === d.img_id)?.file_name ?? d.img_path })),
+    skippedAnnotations: loaded.skipped,
+    missingClasses: loaded.missingClasses,
+  };
+}
