@@ -8,7 +8,7 @@
  */
 import type { SyntaxNode } from '@lezer/common';
 import { PyException } from './errors.ts';
-import { children, decodeFStringPiece, decodeNumber, decodeString, isTrailingDotFloat, parsePython, splitStringLiteral, type ParsedPython } from './parser.ts';
+import { children, decodeFStringPiece, decodeNumber, decodeString, isTrailingDotFloat, splitStringLiteral, type ParsedPython } from './parser.ts';
 import {
   PyCallable,
   PyDict,
@@ -958,10 +958,10 @@ class Evaluator {
 
   private getItem(obj: PyValue, key: PyValue | SliceSpec, n: SyntaxNode): PyValue {
     if (key instanceof SliceSpec) {
-      if (typeof obj === 'string') return key.apply([...obj], this, n).join('');
-      if (Array.isArray(obj)) return key.apply(obj, this, n);
-      if (obj instanceof PyTuple) return new PyTuple(key.apply(obj.items, this, n));
-      if (obj instanceof PyRange) return key.apply(this.iterate(obj, n), this, n);
+      if (typeof obj === 'string') return key.apply([...obj], n).join('');
+      if (Array.isArray(obj)) return key.apply(obj, n);
+      if (obj instanceof PyTuple) return new PyTuple(key.apply(obj.items, n));
+      if (obj instanceof PyRange) return key.apply(this.iterate(obj, n), n);
       throw this.err('TypeError', `'${typeName(obj)}' object is not subscriptable`, n);
     }
     if (obj instanceof PyDict) {
@@ -1495,7 +1495,7 @@ function configDictMerge(b: PyDict, a: PyDict): void {
 /** A `start:stop:step` slice. */
 class SliceSpec {
   constructor(readonly start?: number, readonly stop?: number, readonly step?: number) {}
-  apply<T>(seq: T[], ev: Evaluator, at: SyntaxNode): T[] {
+  apply<T>(seq: T[], at: SyntaxNode): T[] {
     const len = seq.length;
     const step = this.step ?? 1;
     if (step === 0) throw new PyException('ValueError', 'slice step cannot be zero', at.from, at.to);
@@ -1514,7 +1514,6 @@ class SliceSpec {
       const b = norm(this.stop, -1, -1, len - 1);
       for (let i = a; i > b; i += step) out.push(seq[i]);
     }
-    void ev;
     return out;
   }
 }
@@ -1634,17 +1633,4 @@ export function formatValue(v: PyValue, spec: string, fail: (msg: string) => Err
 export function evaluateModule(parsed: ParsedPython, ctx: EvalContext, initial: Map<string, PyValue> = new Map()): ModuleResult {
   const ev = new Evaluator(parsed.text, ctx, initial);
   return ev.run(parsed.tree.topNode);
-}
-
-/** Evaluates a single expression text (for tests and quick checks). */
-export function evaluateExpression(text: string, ctx: EvalContext, names: Map<string, PyValue> = new Map()): PyValue {
-  const ev = new Evaluator(`__value__ = ${text}\n`, ctx, names);
-  const res = ev.run(parsePythonTopNode(`__value__ = ${text}\n`));
-  return res.globals.get('__value__') ?? null;
-}
-
-function parsePythonTopNode(text: string): SyntaxNode {
-  const p = parsePython(text);
-  if (p.syntaxError) throw new PyException('SyntaxError', p.syntaxError.msg, p.syntaxError.from, p.syntaxError.to);
-  return p.tree.topNode;
 }

@@ -53,8 +53,8 @@ export function mergeAIntoB(a: PyValue, b: PyValue, opts: MergeOptions = {}, pat
   else if (Array.isArray(b)) out = [...b];
   else throw new PyException('AttributeError', `'${typeName(b)}' object has no attribute 'copy'`);
   if (!(a instanceof PyDict)) throw new PyException('AttributeError', `'${typeName(a)}' object has no attribute 'items'`);
-  for (const [k0, v] of a.entries()) {
-    let k: DictKey = k0;
+  for (const [k, v] of a.entries()) {
+    const k0 = k;
     if (allow && typeof k === 'string' && /^\d+$/.test(k) && Array.isArray(out)) {
       const i = Number(k);
       if (out.length <= i) throw fail('KeyError', repr(`Index ${i} exceeds the length of list ${repr(out)}`), a, k0, opts);
@@ -97,7 +97,6 @@ export function mergeAIntoB(a: PyValue, b: PyValue, opts: MergeOptions = {}, pat
       out.set(k, v);
       opts.trace?.([...path, k], a, k0, true);
     }
-    k = k0;
   }
   return out;
 }

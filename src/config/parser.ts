@@ -98,21 +98,16 @@ export function isTrailingDotFloat(err: SyntaxNode, text: string): boolean {
   return !!num && num.name === 'Number' && !!dot && dot.name === '.' && dot.from === num.to && /^\d[\d_]*$/.test(text.slice(num.from, num.to));
 }
 
-function firstErrorNode(tree: Tree, text: string): { from: number; to: number; depth: number } | undefined {
-  let found: { from: number; to: number; depth: number } | undefined;
-  let depth = 0;
+function firstErrorNode(tree: Tree, text: string): { from: number; to: number } | undefined {
+  let found: { from: number; to: number } | undefined;
   tree.iterate({
     enter(n) {
       if (found) return false;
       if (n.type.isError && !isTrailingDotFloat(n.node, text)) {
-        found = { from: n.from, to: n.to, depth };
+        found = { from: n.from, to: n.to };
         return false;
       }
-      depth++;
       return undefined;
-    },
-    leave() {
-      depth--;
     },
   });
   return found;

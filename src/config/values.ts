@@ -104,7 +104,7 @@ export function typeName(v: PyValue): string {
   if (Array.isArray(v)) return 'list';
   if (v instanceof PyLazyObject) return 'LazyObject';
   if (v instanceof PyRange) return 'range';
-  return v.kind === 'method' ? 'builtin_function_or_method' : 'builtin_function_or_method';
+  return 'builtin_function_or_method';
 }
 
 /** `<class 'list'>` as Python's `type(v)` prints it (ConfigDict prints its module path). */
