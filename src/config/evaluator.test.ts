@@ -135,6 +135,16 @@ describe('predefined variables and _base_ access', () => {
   it('substitutes {{fileDirname}} and friends', () => {
     expect(json(`x = ['{{fileDirname}}', '{{ fileBasename }}', '{{fileBasenameNoExtension}}', '{{fileExtname}}']`)).toEqual(['/t', 'main.py', 'main', '.py']);
   });
+  it('substitutes {{$ENV:default}} from the given environment or the default', () => {
+    const src = "root = '{{$DATA_ROOT:data/coco/}}'\nn = {{ $WORKERS:2 }}\n";
+    let r = resolveConfig('/t/main.py', new MemoryFS({ '/t/main.py': src }));
+    expect(r.ok && toFixtureJSON(r.cfg)).toEqual({ root: 'data/coco/', n: 2 });
+    r = resolveConfig('/t/main.py', new MemoryFS({ '/t/main.py': src }), { env: { DATA_ROOT: '/mnt/coco/' } });
+    expect(r.ok && toFixtureJSON(r.cfg)).toEqual({ root: '/mnt/coco/', n: 2 });
+    const e = error("x = '{{$NOPE:}}'\n");
+    expect(`${e.name}: ${e.message}`).toBe("KeyError: '`NOPE` cannot be found in `os.environ`. Please set `NOPE` in environment or give a default value.'");
+  });
+
   it('_base_.x gives live ConfigDicts usable in expressions', () => {
     const files = { '/t/base.py': "lr = 0.02\nsteps = [dict(type='A'), dict(type='B', size=(1, 1))]\nmodel = dict(trunk=dict(depth=50))\n" };
     const r = run("_base_ = './base.py'\nx = _base_.lr / 4\ny = _base_.steps[:1]\nz = _base_['model']['trunk'].depth\n_base_.steps[1].size = (200, 100)\n", files);

@@ -25,6 +25,8 @@ export interface ResolveOptions {
   builtinRoot?: string;
   /** Evaluation limits (default {@link newBudget}). */
   budget?: Budget;
+  /** Environment for `{{$NAME:default}}` (the CLI passes `process.env`; the browser has none). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A `_base_` entry of the entry file. */
@@ -74,7 +76,7 @@ export type ResolveResult = ResolvedConfig | ResolveFailure;
 export const RESERVED_KEYS = ['filename', 'text', 'pretty_text', 'env_variables'];
 
 const PREDEFINED = /\{\{\s*(fileDirname|fileBasename|fileBasenameNoExtension|fileExtname)\s*\}\}/g;
-const ENV_VAR = /\{\{\s*\$(\w+)\s*(?::\s*((?:(?!\}\}).)*?)\s*)?\}\}/g;
+const ENV_VAR = /\{\{['"]?\s*\$(\w+)\s*:\s*(\S*?)\s*['"]?\}\}/g;
 const BASE_VAR = /\{\{\s*_base_\.([\w.]+)\s*\}\}/g;
 
 interface Edit {
@@ -92,7 +94,7 @@ interface SubstText {
   placeholders: Map<string, { path: string; from: number; to: number }>;
 }
 
-function substitute(orig: string, file: string): SubstText {
+function substitute(orig: string, file: string, env?: Readonly<Record<string, string | undefined>>): SubstText {
   const repl: { from: number; to: number; text: string; base?: string }[] = [];
   const dir = dirname(file);
   const base = basename(file);
@@ -105,10 +107,11 @@ function substitute(orig: string, file: string): SubstText {
   };
   for (const m of orig.matchAll(PREDEFINED)) repl.push({ from: m.index!, to: m.index! + m[0].length, text: values[m[1]] });
   for (const m of orig.matchAll(ENV_VAR)) {
-    if (m[2] === undefined) {
-      throw new PyException('KeyError', repr(`${m[1]} is not found in \`os.environ\`. Please check \`os.environ\` has \`${m[1]}\` or give a default value`), m.index!, m.index! + m[0].length);
+    const value = env?.[m[1]] ?? m[2];
+    if (!value) {
+      throw new PyException('KeyError', repr(`\`${m[1]}\` cannot be found in \`os.environ\`. Please set \`${m[1]}\` in environment or give a default value.`), m.index!, m.index! + m[0].length);
     }
-    repl.push({ from: m.index!, to: m.index! + m[0].length, text: m[2] });
+    repl.push({ from: m.index!, to: m.index! + m[0].length, text: value });
   }
   let k = 0;
   for (const m of orig.matchAll(BASE_VAR)) repl.push({ from: m.index!, to: m.index! + m[0].length, text: '', base: m[1] });
@@ -202,6 +205,7 @@ class Loader {
   readonly files: string[] = [];
   readonly budget: Budget;
   readonly builtinRoot: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
   entryInfo?: { baseCfg: PyDict; baseProv: Map<string, Origin>; bases: BaseRef[]; assignRanges: Map<string, Range>; mode: 'classic' | 'lazy' };
 
   constructor(
@@ -210,6 +214,7 @@ class Loader {
   ) {
     this.budget = opts.budget ?? newBudget();
     this.builtinRoot = opts.builtinRoot ?? '/builtin/configs';
+    this.env = opts.env;
   }
 
   private readonly lineStarts = new Map<string, number[]>();
@@ -295,7 +300,7 @@ class Loader {
   }
 
   private loadPy(path: string, orig: string, chain: string[], via: SourceLocation | undefined): FileResult {
-    const sub = substitute(orig, path);
+    const sub = substitute(orig, path, this.env);
     const back = (e: unknown): unknown => {
       if (e instanceof PyException && e.file === undefined && e.from !== undefined && sub.edits.length) {
         const f = mapBack(sub, e.from);

@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const file = resolve(positionals[0]).split('\\').join('/');
   const fs = new OverlayFS([new BuiltinNodeFS(BUILTIN_ROOT), new NodeFS()]);
-  const res = resolveConfig(file, fs, { cfgOptions: cfgOptions.length ? cfgOptions : undefined, builtinRoot: BUILTIN_ROOT });
+  const res = resolveConfig(file, fs, { cfgOptions: cfgOptions.length ? cfgOptions : undefined, builtinRoot: BUILTIN_ROOT, env: process.env });
   if (!res.ok) {
     console.error(formatConfigError(res.error));
     return 1;
