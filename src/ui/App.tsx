@@ -3,6 +3,7 @@ import { BackendNotice } from './components/BackendNotice.tsx';
 import { ComingPane } from './components/ComingPane.tsx';
 import { Header } from './components/Header.tsx';
 import { NavRail } from './components/NavRail.tsx';
+import { DatasetPane } from './features/dataset/DatasetPane.tsx';
 import { ConfigPane } from './features/editor/ConfigPane.tsx';
 import { PANE_INFO } from './pane_info.ts';
 
@@ -17,7 +18,7 @@ export function App() {
       <div className="app-body">
         <NavRail />
         <main className="app-main" role="tabpanel" aria-labelledby={`tab-${active}`} id={`pane-${active}`}>
-          {active === 'config' ? <ConfigPane /> : <ComingPane info={info} />}
+          {active === 'config' ? <ConfigPane /> : active === 'dataset' ? <DatasetPane /> : <ComingPane info={info} />}
         </main>
       </div>
     </div>

@@ -8,6 +8,8 @@ import { studioStore } from '../store/studio_store.ts';
 import type { PaneId, StudioState } from '../store/studio_store.ts';
 import { setActivePane } from '../store/studio_store.ts';
 import { createFile, editorStore, fileText, openFile } from '../store/editor_store.ts';
+import { datasetStore, openDataset as openDatasetById, refreshDatasets } from '../store/dataset_store.ts';
+import type { DatasetState } from '../store/dataset_store.ts';
 import type { ConfigAnalysis } from '../store/editor_store.ts';
 import { bootStudio, getStudioClient } from './boot.ts';
 import { getEditorHandle } from './features/editor/editor_bridge.ts';
@@ -39,6 +41,10 @@ export interface EndToEndApi {
   editorMarkers(): MarkerInfo[];
   /** Places the cursor at the first occurrence of `needle` (+ `delta` characters) and focuses the editor. */
   placeCursorAt(needle: string, delta?: number): boolean;
+  /** A copy of the Dataset pane's state (list, open index, import, filters). */
+  datasetState(): DatasetState;
+  /** Reloads the dataset list, then opens a dataset by id (`demo` is the bundled one). */
+  openDataset(id: string): Promise<void>;
 }
 
 declare global {
@@ -78,6 +84,11 @@ export function installEndToEndApi(): void {
       if (i < 0) return false;
       h.placeCursor(i + delta);
       return true;
+    },
+    datasetState: () => structuredClone(datasetStore.getState()),
+    openDataset: async (id) => {
+      await refreshDatasets();
+      await openDatasetById(id);
     },
   };
 }

@@ -29,7 +29,7 @@ export const PANE_INFO: readonly PaneInfo[] = [
     id: 'dataset',
     title: 'Dataset',
     summary: 'Import and browse Cityscapes or COCO data',
-    ready: false,
+    ready: true,
     coming: [
       'Drop a Cityscapes folder (leftImg8bit/ + gtFine/), a COCO folder or a .zip, or choose a folder',
       "Conversion to COCO instances exactly as MMDetection's cityscapes.py does it, with an import report",
