@@ -93,17 +93,27 @@ function num(v: unknown, what: string, dflt?: number): number {
   return v;
 }
 
+/**
+ * Sum as a chain of `add` in Python's left-to-right order. (`tf.addN` is avoided: its gradient calls
+ * `Tensor.clone()`, which fails where two tfjs-core module copies are loaded, as under Vitest.)
+ */
+function sum(ts: tf.Scalar[]): tf.Scalar {
+  let acc = ts[0]!;
+  for (let i = 1; i < ts.length; i++) acc = tf.add(acc, ts[i]!);
+  return acc;
+}
+
 /** mmengine's `parse_losses`: `loss` = sum of every entry whose key contains `loss`; lists are summed. */
 export function parseLosses(losses: Record<string, tf.Tensor | tf.Tensor[]>): { loss: tf.Scalar; logVars: Array<[string, tf.Scalar]> } {
   const logVars: Array<[string, tf.Scalar]> = [];
   for (const [k, v] of Object.entries(losses)) {
-    if (Array.isArray(v)) logVars.push([k, tf.addN(v.map((t) => tf.mean(t))) as tf.Scalar]);
+    if (Array.isArray(v)) logVars.push([k, sum(v.map((t) => tf.mean(t) as tf.Scalar))]);
     else if (v instanceof tf.Tensor) logVars.push([k, tf.mean(v) as tf.Scalar]);
     else throw new TypeError(`${k} is not a tensor or list of tensors`);
   }
   const parts = logVars.filter(([k]) => k.includes('loss')).map(([, v]) => v);
   if (parts.length === 0) throw new Error(`the model returned no loss (keys: ${Object.keys(losses).join(', ')})`);
-  const loss = (parts.length === 1 ? tf.clone(parts[0]!) : tf.addN(parts)) as tf.Scalar;
+  const loss = parts.length === 1 ? (tf.clone(parts[0]!) as tf.Scalar) : sum(parts);
   return { loss, logVars: [['loss', loss], ...logVars] };
 }
 

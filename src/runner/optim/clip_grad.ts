@@ -21,7 +21,7 @@ export function clipGradNorm(
     if (normType === Infinity) {
       total = tf.max(tf.stack(grads.map((g) => tf.max(tf.abs(g))))) as tf.Scalar;
     } else if (normType === 2) {
-      total = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+      total = tf.sqrt(tf.sum(tf.stack(grads.map((g) => tf.sum(tf.square(g)))))) as tf.Scalar;
     } else {
       const norms = grads.map((g) => tf.pow(tf.sum(tf.pow(tf.abs(g), normType)), 1 / normType));
       total = tf.pow(tf.sum(tf.pow(tf.stack(norms), normType)), 1 / normType) as tf.Scalar;
