@@ -1,0 +1,99 @@
+/**
+ * Entry of the training worker: a module Web Worker that owns tfjs, the runner and the checkpoint
+ * database. The main thread talks to it through `train_client.ts` with the requests and events of
+ * `train_protocol.ts`; the work itself is `TrainingService` (`train_tasks.ts`).
+ *
+ * Keep imports minimal: nothing from React, the stores or the UI may reach this chunk.
+ */
+import { BUILTIN_FILES } from '../configs/browser.ts';
+import { createBitmapImageDecoder } from '../data/browser_image_decoder.ts';
+import { CheckpointDb, storageEstimate } from '../storage/checkpoint_db.ts';
+import { createHandler } from './handler.ts';
+import type { FromWorkerMessage } from './protocol.ts';
+import type { TrainEvents, TrainRequests } from './train_protocol.ts';
+import { TrainingService, WeightsStore, demoReader } from './train_tasks.ts';
+
+interface WorkerScope {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (ev: { data: unknown }) => void): void;
+}
+
+interface LockManagerLike {
+  request(name: string, options: { ifAvailable: boolean }, callback: (lock: unknown) => Promise<void>): Promise<void>;
+}
+
+const scope = self as unknown as WorkerScope;
+
+/** Takes the cross-tab lock `detstudio-training` (Web Locks API); null when another tab holds it. */
+function acquireLock(): Promise<(() => void) | null> {
+  const locks = (navigator as unknown as { locks?: LockManagerLike }).locks;
+  if (!locks) return Promise.resolve(() => undefined);
+  return new Promise((resolveAcquire) => {
+    void locks.request('detstudio-training', { ifAvailable: true }, (lock) => {
+      if (!lock) {
+        resolveAcquire(null);
+        return Promise.resolve();
+      }
+      return new Promise<void>((release) => resolveAcquire(() => release()));
+    });
+  });
+}
+
+const service = new TrainingService(
+  {
+    builtins: BUILTIN_FILES,
+    openDb: () => CheckpointDb.open(),
+    openWeights: () => WeightsStore.open(),
+    datasetReader: (source) => {
+      if (source.kind === 'demo') return demoReader(fetch.bind(globalThis));
+      // Hook for the dataset pane: imported datasets are read from its store (OPFS / file handles).
+      return async () => {
+        throw new Error(`dataset '${source.datasetId}': training on imported datasets is not connected yet; train on the demo dataset`);
+      };
+    },
+    decodeImage: createBitmapImageDecoder(),
+    initBackend: async ({ prefer, onDeviceLost }) => {
+      const { initBrowserBackend } = await import('../ops/backend_browser.ts');
+      const info = await initBrowserBackend({ forTraining: true, prefer, onDeviceLost });
+      return { name: info.name, notice: info.notice };
+    },
+    buildRunner: async (cfg, ctx, opts) => (await import('../runner/build.ts')).buildRunner(cfg, ctx, opts),
+    acquireLock,
+    fetchBytes: async (url) => {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`cannot download ${url}: HTTP ${res.status}`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
+    storageEstimate,
+  },
+  (name, payload) => handler.emit(name, payload),
+);
+
+const handler = createHandler<TrainRequests, TrainEvents>(
+  {
+    start: (p) => service.start(p),
+    resumeFrom: (p) => service.resumeFrom(p),
+    pause: async () => service.pause(),
+    resume: async () => service.resume(),
+    stop: async () => service.stop(),
+    listRuns: () => service.listRuns(),
+    runScalars: ({ runId }) => service.runScalars(runId),
+    listCheckpoints: ({ runId }) => service.listCheckpoints(runId),
+    deleteCheckpoint: ({ id }) => service.deleteCheckpoint(id),
+    deleteRun: ({ runId }) => service.deleteRun(runId),
+    storage: () => service.storage(),
+    export: (p, ctx) => service.exportFile(p, (r) => ctx.progress(r)),
+    importWeights: ({ name, bytes }, ctx) => service.importWeights(name, bytes, (r) => ctx.progress(r)),
+    listWeights: () => service.listWeights(),
+    deleteWeights: ({ uri }) => service.deleteWeights(uri),
+  },
+  (message: FromWorkerMessage<TrainRequests, TrainEvents>) => {
+    // Exported files move to the main thread instead of being copied.
+    const transfer: Transferable[] = [];
+    if (message.type === 'return' && message.kind === 'export') transfer.push((message.result as { bytes: Uint8Array }).bytes.buffer as ArrayBuffer);
+    scope.postMessage(message, transfer);
+  },
+);
+scope.addEventListener('message', (ev) => {
+  void handler.handle(ev.data);
+});
