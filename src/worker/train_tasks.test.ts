@@ -172,7 +172,7 @@ describe('training service pieces', () => {
     expect(isOutOfMemory(new RangeError('Array buffer allocation failed'))).toBe(true);
     expect(isOutOfMemory(new Error('Requested size exceeds the maxBufferSize'))).toBe(true);
     expect(isOutOfMemory(new Error('shape mismatch'))).toBe(false);
-    const rows = [{ lr: 1, step: 1 }, { lr: 1, step: 2 }, { 'coco/bbox_mAP': 0.1, step: 1 }, { lr: 1, step: 3 }, { 'coco/bbox_mAP': 0.2, step: 2 }];
+    const rows: Array<Record<string, number>> = [{ lr: 1, step: 1 }, { lr: 1, step: 2 }, { 'coco/bbox_mAP': 0.1, step: 1 }, { lr: 1, step: 3 }, { 'coco/bbox_mAP': 0.2, step: 2 }];
     expect(truncateScalars(rows, 2)).toEqual(rows.slice(0, 3));
   });
 
