@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readCheckpoint, loadStateDict, type LoadStateDictResult, fromModelLayout, type TensorRecord } from '../checkpoint';
 import { buildDataset, type CocoDatasetCfg, type IndexedDataset } from '../data/datasets';
 import type { PipelineContext } from '../data/transforms/compose';
+import { seededRng } from '../data/transforms/types';
 import type { PackedInputs } from '../data/transforms/formatting';
 import { CocoMetric, type DetPrediction } from '../eval/coco_metric';
 import { buildDetector, type TwoStageDetector } from '../models';
@@ -228,8 +229,12 @@ export interface BuildRunnerOptions {
  * Builds the detector, datasets, evaluators and the runner from a resolved config. `load_from` is
  * applied for training when `resume` is false.
  */
-export async function buildRunner(cfg: Cfg, ctx: BuildContext, opts: BuildRunnerOptions): Promise<BuiltRunner> {
+export async function buildRunner(cfg: Cfg, ctxIn: BuildContext, opts: BuildRunnerOptions): Promise<BuiltRunner> {
   const warnings: string[] = [];
+  // With `randomness.seed` set, the pipeline's random transforms (RandomFlip, RandomResize) draw from
+  // a generator seeded with it, so runs are repeatable (MMEngine seeds numpy/random the same way).
+  const seed = (cfg.randomness as { seed?: unknown } | undefined)?.seed;
+  const ctx: BuildContext = ctxIn.rng === undefined && typeof seed === 'number' ? { ...ctxIn, rng: seededRng(seed) } : ctxIn;
   const detector = buildDetector(cfg.model as Cfg);
   warnings.push(...detector.warnings);
   const dsCfg = (key: string) => (cfg[key] as Cfg | undefined)?.dataset as (CocoDatasetCfg & { dataset?: CocoDatasetCfg; times?: number }) | undefined;

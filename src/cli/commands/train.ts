@@ -136,6 +136,8 @@ export async function run(argv: string[]): Promise<number> {
   const cfgName = basename(positionals[0]!, extname(positionals[0]!));
   const workDir = resolve(values['work-dir'] ?? (typeof cfg.work_dir === 'string' ? cfg.work_dir : join('work_dirs', cfgName)));
   cfg.work_dir = workDir;
+  // `resume=True` in the config resumes as --resume does: from `load_from` when set, else the last checkpoint
+  if (resumeArg === null && cfg.resume === true) resumeArg = typeof cfg.load_from === 'string' ? cfg.load_from : 'auto';
   if (resumeArg !== null) cfg.resume = true;
   const ts = timestamp();
   const logDir = join(workDir, ts);

@@ -153,3 +153,18 @@ describe('chainable schedulers agree with their closed forms', () => {
     }
   });
 });
+
+describe('registry', () => {
+  it('PARAM_SCHEDULERS builds MMEngine-style with default args', async () => {
+    const { registerRunnerTypes } = await import('../register');
+    const { PARAM_SCHEDULERS, HOOKS } = await import('../../registry/registries');
+    registerRunnerTypes();
+    registerRunnerTypes();
+    const opt = { paramGroups: [group(0.02)] };
+    const s = PARAM_SCHEDULERS.build<ParamScheduler>({ type: 'LinearLR', start_factor: 0.5, by_epoch: false, end: 3 }, { optimizer: opt });
+    expect(s.type).toBe('LinearLR');
+    expect(opt.paramGroups[0]!.lr).toBe(0.01);
+    expect(PARAM_SCHEDULERS.typeNames).toContain('CosineAnnealingLR');
+    expect(HOOKS.typeNames).toContain('CheckpointHook');
+  });
+});
