@@ -1,0 +1,92 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  MAX_LOG_LINES,
+  applyEvents,
+  columnsFromScalars,
+  downsampleIndices,
+  perClassAP,
+  resetTrainingStore,
+  showRun,
+  startCfgOptions,
+  trainingStore,
+  type TrainEventRecord,
+} from './training_store';
+
+beforeEach(() => resetTrainingStore());
+
+const trainLog = (step: number, extra: Record<string, number> = {}): TrainEventRecord => ({
+  name: 'train-log',
+  payload: { step, tag: { lr: 0.01, loss: 2 / step, loss_cls: 1 / step, time: 0.5, data_time: 0.1, memory: 100, eta: 60 - step, ...extra }, text: '' },
+});
+
+describe('training store', () => {
+  it('applies a batch of events in one update and keeps columns aligned', () => {
+    let updates = 0;
+    const unsub = trainingStore.subscribe(() => updates++);
+    applyEvents([
+      { name: 'status', payload: { status: 'starting', runId: 'r1' } },
+      { name: 'status', payload: { status: 'running', runId: 'r1' } },
+      trainLog(1),
+      trainLog(2, { acc: 90 }),
+      { name: 'val-metrics', payload: { step: 1, epoch: 1, iter: 2, metrics: { 'coco/bbox_mAP': 0.1, 'coco/person_precision': 0.3 }, text: '' } },
+      { name: 'log', payload: { level: 'info', text: 'x', line: 'L' } },
+    ]);
+    unsub();
+    expect(updates).toBe(1);
+    const s = trainingStore.getState();
+    expect(s.status).toBe('running');
+    expect(s.train.steps).toEqual([1, 2]);
+    expect(s.train.series.loss).toEqual([2, 1]);
+    expect(s.train.series.acc).toEqual([Number.NaN, 90]);
+    expect(s.val.series['coco/bbox_mAP']).toEqual([0.1]);
+    expect(s.eta).toBe(58);
+    expect(s.log).toEqual(['L']);
+    expect(perClassAP(s.lastMetrics)).toEqual([{ name: 'person', ap: 0.3 }]);
+  });
+
+  it('starts empty charts for a new run and caps the log', () => {
+    applyEvents([{ name: 'status', payload: { status: 'starting', runId: 'a' } }, trainLog(1)]);
+    applyEvents([{ name: 'status', payload: { status: 'starting', runId: 'b' } }]);
+    expect(trainingStore.getState().train.steps).toEqual([]);
+    applyEvents(Array.from({ length: MAX_LOG_LINES + 10 }, (_, i) => ({ name: 'log', payload: { level: 'info', text: '', line: String(i) } }) as TrainEventRecord));
+    const log = trainingStore.getState().log;
+    expect(log).toHaveLength(MAX_LOG_LINES);
+    expect(log[log.length - 1]).toBe(String(MAX_LOG_LINES + 9));
+  });
+
+  it('rebuilds charts from stored scalars.json rows', () => {
+    const rows: Array<Record<string, number>> = [
+      { lr: 0.01, loss: 3, step: 5 },
+      { lr: 0.01, loss: 2, step: 10 },
+      { 'coco/bbox_mAP': 0.2, 'coco/segm_mAP': 0.1, step: 1 },
+    ];
+    const { train, val } = columnsFromScalars(rows);
+    expect(train.steps).toEqual([5, 10]);
+    expect(val.series['coco/segm_mAP']).toEqual([0.1]);
+    showRun('r', 'run', rows);
+    expect(trainingStore.getState().lastMetrics).toEqual(rows[2]);
+  });
+
+  it('downsamples 10^5 points to a bounded set that keeps the extremes', () => {
+    const n = 100_000;
+    const ys = Float64Array.from({ length: n }, (_, i) => Math.sin(i / 100));
+    ys[54_321] = 50;
+    ys[12_345] = -50;
+    const idx = downsampleIndices(ys, 500);
+    expect(idx.length).toBeLessThanOrEqual(1002);
+    expect(idx[0]).toBe(0);
+    expect(idx[idx.length - 1]).toBe(n - 1);
+    expect(idx).toContain(54_321);
+    expect(idx).toContain(12_345);
+    for (let i = 1; i < idx.length; i++) expect(idx[i]!).toBeGreaterThan(idx[i - 1]!);
+    expect(downsampleIndices([1, 2, 3], 10)).toEqual([0, 1, 2]);
+  });
+
+  it('builds cfg-options for a start', () => {
+    expect(startCfgOptions({ cfgOptionsText: ' train_cfg.max_iters=4  a=1 ', loadFrom: 'weights://m.pth' })).toEqual([
+      'train_cfg.max_iters=4',
+      'a=1',
+      'load_from=weights://m.pth',
+    ]);
+  });
+});

@@ -1,0 +1,279 @@
+/**
+ * View state of training, checkpoints and export: the session's status, progress, the logged
+ * scalars as columns for the charts, validation metrics, the text log, runs, checkpoints and
+ * storage. Plain data only; worker events are applied in batches (one `setState` per animation
+ * frame, see `ingestEvents`) so a fast training loop cannot flood React.
+ */
+import { useStore } from 'zustand';
+import { createStore } from 'zustand/vanilla';
+import type {
+  CheckpointSummary,
+  FailureKind,
+  ImportedWeights,
+  PauseReason,
+  RunSummary,
+  StorageInfo,
+  TrainEvents,
+  TrainingStatus,
+} from '../worker/train_protocol.ts';
+
+/** Columnar scalars: one x array (`step`) and one y array per key (NaN where a row lacks the key). */
+export interface ScalarColumns {
+  steps: number[];
+  series: Record<string, number[]>;
+}
+
+/** Lines of text log kept in memory (older lines are dropped from view, not from the download). */
+export const MAX_LOG_LINES = 5000;
+
+/** The training store's state. */
+export interface TrainingState {
+  status: TrainingStatus;
+  runId: string | null;
+  runName: string | null;
+  pauseReason: PauseReason | null;
+  failure: FailureKind | null;
+  /** Last status message (why paused / failed / finished). */
+  message: string | null;
+  backend: { name: string; notice: string } | null;
+  progress: TrainEvents['progress'] | null;
+  /** Seconds left, from the last train log's `eta`. */
+  eta: number | null;
+  /** Train rows (`lr`, `loss`, `loss_*`, `acc`, `time`, `data_time`, `memory`…) by step. */
+  train: ScalarColumns;
+  /** Validation rows (`coco/bbox_mAP`…) by step. */
+  val: ScalarColumns;
+  /** Metrics of the last validation (numbers and strings). */
+  lastMetrics: Record<string, number | string> | null;
+  log: string[];
+  /** Bumped whenever `train`/`val` change (their arrays are appended in place). */
+  dataVersion: number;
+  runs: RunSummary[];
+  checkpoints: CheckpointSummary[];
+  storage: StorageInfo | null;
+  weights: ImportedWeights[];
+  /** `load_from` override for the next start (an imported weights uri), or null. */
+  loadFrom: string | null;
+  /** Extra `--cfg-options` for the next start, one `key=value` per whitespace-separated token. */
+  cfgOptionsText: string;
+  /** Last error of a UI action (start refused, export failed…). */
+  actionError: string | null;
+}
+
+function emptyColumns(): ScalarColumns {
+  return { steps: [], series: {} };
+}
+
+/** The state a fresh studio starts with. */
+export function initialTrainingState(): TrainingState {
+  return {
+    status: 'idle',
+    runId: null,
+    runName: null,
+    pauseReason: null,
+    failure: null,
+    message: null,
+    backend: null,
+    progress: null,
+    eta: null,
+    train: emptyColumns(),
+    val: emptyColumns(),
+    lastMetrics: null,
+    log: [],
+    dataVersion: 0,
+    runs: [],
+    checkpoints: [],
+    storage: null,
+    weights: [],
+    loadFrom: null,
+    cfgOptionsText: '',
+    actionError: null,
+  };
+}
+
+/** The vanilla store. */
+export const trainingStore = createStore<TrainingState>()(() => initialTrainingState());
+
+/** Puts the store back to its initial state (tests). */
+export function resetTrainingStore(): void {
+  trainingStore.setState(initialTrainingState(), true);
+}
+
+/** React hook: a slice of the training state. */
+export function useTraining<T>(selector: (state: TrainingState) => T): T {
+  return useStore(trainingStore, selector);
+}
+
+/** Appends one row to columns (in place); keys first seen later are back-filled with NaN. */
+export function appendRow(cols: ScalarColumns, step: number, row: Record<string, unknown>): void {
+  const n = cols.steps.length;
+  cols.steps.push(step);
+  for (const [k, v] of Object.entries(row)) {
+    if (k === 'step' || typeof v !== 'number') continue;
+    let s = cols.series[k];
+    if (!s) {
+      s = new Array<number>(n).fill(Number.NaN);
+      cols.series[k] = s;
+    }
+    s.push(v);
+  }
+  for (const s of Object.values(cols.series)) if (s.length === n) s.push(Number.NaN);
+}
+
+/** True for a `scalars.json` row of a training step (validation rows carry metrics, not `lr`). */
+export function isTrainRow(row: Record<string, unknown>): boolean {
+  return 'lr' in row || 'loss' in row;
+}
+
+/** Splits stored `scalars.json` rows into train and validation columns. */
+export function columnsFromScalars(rows: ReadonlyArray<Record<string, number | string>>): { train: ScalarColumns; val: ScalarColumns } {
+  const train = emptyColumns();
+  const val = emptyColumns();
+  for (const r of rows) appendRow(isTrainRow(r) ? train : val, Number(r.step), r);
+  return { train, val };
+}
+
+/**
+ * Min/max downsampling for charts: keeps the first and last point and, per bucket of x, the
+ * minimum and maximum of the first series (others take the same indices), so spikes survive.
+ * Returns indices into the input (at most about `2 * buckets + 2`).
+ */
+export function downsampleIndices(ys: ArrayLike<number>, buckets: number): number[] {
+  const n = ys.length;
+  if (n <= 2 * buckets + 2) return Array.from({ length: n }, (_, i) => i);
+  const out: number[] = [0];
+  const size = (n - 2) / buckets;
+  for (let b = 0; b < buckets; b++) {
+    const lo = 1 + Math.floor(b * size);
+    const hi = Math.min(n - 1, 1 + Math.floor((b + 1) * size));
+    let iMin = -1;
+    let iMax = -1;
+    for (let i = lo; i < hi; i++) {
+      const v = ys[i]!;
+      if (Number.isNaN(v)) continue;
+      if (iMin < 0 || v < ys[iMin]!) iMin = i;
+      if (iMax < 0 || v > ys[iMax]!) iMax = i;
+    }
+    if (iMin < 0) continue;
+    if (iMin === iMax) out.push(iMin);
+    else out.push(Math.min(iMin, iMax), Math.max(iMin, iMax));
+  }
+  out.push(n - 1);
+  return out;
+}
+
+/** `coco/<class>_precision` entries of a validation as a per-class AP table (MMDetection's classwise). */
+export function perClassAP(metrics: Record<string, number | string> | null): Array<{ name: string; ap: number }> {
+  if (!metrics) return [];
+  const out: Array<{ name: string; ap: number }> = [];
+  for (const [k, v] of Object.entries(metrics)) {
+    const m = /^[^/]+\/(.+)_precision$/.exec(k);
+    if (m && typeof v === 'number') out.push({ name: m[1]!, ap: v });
+  }
+  return out;
+}
+
+/** A worker event, as queued by the client subscription. */
+export type TrainEventRecord = { [N in keyof TrainEvents]: { name: N; payload: TrainEvents[N] } }[keyof TrainEvents];
+
+/**
+ * Applies a batch of worker events in one state update. The column arrays are appended in place
+ * and `dataVersion` is bumped, so charts redraw once per batch however many steps arrived.
+ */
+export function applyEvents(events: readonly TrainEventRecord[]): void {
+  if (events.length === 0) return;
+  const s = trainingStore.getState();
+  const patch: Partial<TrainingState> = {};
+  let data = false;
+  let log: string[] | null = null;
+  let checkpointsChanged = false;
+  let checkpoints = s.checkpoints;
+  for (const e of events) {
+    switch (e.name) {
+      case 'status': {
+        const p = e.payload;
+        patch.status = p.status;
+        if (p.status === 'starting' && p.runId !== null && p.runId !== (patch.runId ?? s.runId)) {
+          // a new run: the charts start empty (a resumed run reloads its history with showRun)
+          s.train.steps.length = 0;
+          s.train.series = {};
+          s.val.steps.length = 0;
+          s.val.series = {};
+          patch.lastMetrics = null;
+          patch.eta = null;
+          patch.progress = null;
+          data = true;
+        }
+        patch.runId = p.runId;
+        patch.pauseReason = p.status === 'paused' ? (p.reason ?? 'user') : null;
+        patch.failure = p.failure ?? null;
+        patch.message = p.message ?? null;
+        break;
+      }
+      case 'backend':
+        patch.backend = e.payload;
+        break;
+      case 'log':
+        log ??= s.log.slice();
+        log.push(e.payload.line);
+        break;
+      case 'train-log':
+        appendRow(s.train, e.payload.step, e.payload.tag);
+        if (typeof e.payload.tag.eta === 'number') patch.eta = e.payload.tag.eta;
+        data = true;
+        break;
+      case 'val-metrics':
+        appendRow(s.val, e.payload.step, e.payload.metrics);
+        patch.lastMetrics = e.payload.metrics;
+        data = true;
+        break;
+      case 'progress':
+        patch.progress = e.payload;
+        break;
+      case 'checkpoint-saved': {
+        const c = e.payload;
+        checkpoints = [...checkpoints.filter((x) => x.id !== c.id), { id: c.id, runId: c.runId, name: c.name, epoch: c.epoch, iter: c.iter, sizeBytes: 0, date: new Date().toISOString() }];
+        checkpointsChanged = true;
+        break;
+      }
+      case 'checkpoint-deleted':
+        checkpoints = checkpoints.filter((x) => x.id !== e.payload.id);
+        checkpointsChanged = true;
+        break;
+    }
+  }
+  if (log) patch.log = log.length > MAX_LOG_LINES ? log.slice(log.length - MAX_LOG_LINES) : log;
+  if (data) patch.dataVersion = s.dataVersion + 1;
+  if (checkpointsChanged) patch.checkpoints = checkpoints;
+  trainingStore.setState(patch);
+}
+
+/** Shows a stored run in the charts (after a reload, or to look at an older run). */
+export function showRun(runId: string, runName: string, rows: ReadonlyArray<Record<string, number | string>>, status?: string): void {
+  const { train, val } = columnsFromScalars(rows);
+  const lastVal = rows.filter((r) => !isTrainRow(r)).pop() ?? null;
+  const s = trainingStore.getState();
+  trainingStore.setState({
+    runId,
+    runName,
+    train,
+    val,
+    lastMetrics: lastVal,
+    dataVersion: s.dataVersion + 1,
+    ...(s.status === 'idle' || s.status === 'finished' || s.status === 'stopped' || s.status === 'failed'
+      ? { message: status ? `Run '${runName}' (${status}), ${train.steps.length} logged steps.` : null }
+      : {}),
+  });
+}
+
+/** Setters used by the panes. */
+export function setTrainingFields(patch: Partial<Pick<TrainingState, 'runs' | 'checkpoints' | 'storage' | 'weights' | 'loadFrom' | 'cfgOptionsText' | 'actionError' | 'runName' | 'backend'>>): void {
+  trainingStore.setState(patch);
+}
+
+/** The `--cfg-options` list of the next start: the text's tokens plus `load_from` when chosen. */
+export function startCfgOptions(state: Pick<TrainingState, 'cfgOptionsText' | 'loadFrom'>): string[] {
+  const opts = state.cfgOptionsText.split(/\s+/).filter((t) => t.length > 0);
+  if (state.loadFrom) opts.push(`load_from=${state.loadFrom}`);
+  return opts;
+}
