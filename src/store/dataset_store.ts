@@ -128,7 +128,7 @@ export async function refreshDatasets(): Promise<void> {
 
 /** Opens a dataset (its index; pixels are fetched by the components). */
 export async function openDataset(id: string): Promise<void> {
-  datasetStore.setState({ openId: id, opening: true, openError: null, selectedKey: null, binding: null, bindingError: null, filters: { split: null, classes: [] } });
+  datasetStore.setState({ openId: id, opening: true, openError: null, selectedKey: null, binding: null, bindingError: null, lastImport: null, filters: { split: null, classes: [] } });
   try {
     const index = await datasetRequester().request('open', { id, demoBaseUrl: demoBaseUrl() }, { timeoutMs: 60_000 });
     if (datasetStore.getState().openId === id) datasetStore.setState({ index, opening: false });
@@ -157,6 +157,7 @@ export async function importDatasetSource(source: ImportSource): Promise<void> {
         onProgress: (progress) => datasetStore.setState({ importing: { name: source.name, progress } }),
       },
     );
+    if (result.summary && datasetStore.getState().openId === result.summary.id) closeDataset(); // its index changed
     datasetStore.setState({ importing: null, lastImport: { ...result, name: source.name } });
     await refreshDatasets();
   } catch (err) {

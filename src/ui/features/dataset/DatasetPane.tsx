@@ -4,6 +4,7 @@ import { DatasetList } from './DatasetList.tsx';
 import { DatasetView } from './DatasetView.tsx';
 import { ImportPanel } from './ImportPanel.tsx';
 import { IssueList } from './IssueList.tsx';
+import { forgetThumbs } from './thumb_cache.ts';
 import './dataset.css';
 
 /** The Dataset pane: import + dataset list on the left, the open dataset (or the last import's report) on the right. */
@@ -17,9 +18,12 @@ export function DatasetPane() {
   useEffect(() => {
     void refreshDatasets();
   }, []);
+  useEffect(() => {
+    if (lastImport?.replaced && lastImport.summary) forgetThumbs(lastImport.summary.id);
+  }, [lastImport]);
 
   let main;
-  if (lastImport && (!openId || lastImport.summary?.id !== openId)) {
+  if (lastImport) {
     main = (
       <div className="ds-scroll ds-pad" data-testid="import-result">
         <div className="ds-result-head">
@@ -82,6 +86,5 @@ export function DatasetPane() {
 }
 
 function openImported(id: string): void {
-  datasetStore.setState({ lastImport: null });
   void openDataset(id);
 }
