@@ -3,19 +3,21 @@
  * runner for two iterations on the Cityscapes-layout fixture through the real data pipeline, then
  * validated with CocoMetric, checkpointed and written as an MMDetection `.pth`.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// Vitest loads tfjs-core's CommonJS build for bare imports while the setup's gradient registrations
+// come from its ES build; initialise the ES build too (see build_train.test.ts).
+import '@tensorflow/tfjs-core/dist/index.js';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint, writePth } from '../checkpoint';
+import { initBackend } from '../ops/backend';
 import { fixturePath, readFixtureJson } from '../testing/fixtures';
 import { buildRunner, mmdetCheckpointFromRecord } from './build';
 import type { RunnerEvent } from './types';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await initBackend({ prefer: 'wasm' });
 });
 
 function tinyCfg(): Record<string, unknown> {
