@@ -153,6 +153,24 @@ describe('fine-tuning lint: classes', () => {
   });
 });
 
+describe('fine-tuning lint: num_classes vs the dataset', () => {
+  it('the 2.x "80 + 1" convention and a count that differs from metainfo.classes, with quick fixes', () => {
+    const text = `_base_ = './mask-rcnn_r50_fpn_1x_cityscapes.py'\nmodel = dict(roi_head=dict(bbox_head=dict(num_classes=9), mask_head=dict(num_classes=9)))\n`;
+    const d = diagnostics(text, USER, fs);
+    expect(codes(d)).toEqual(['num-classes-count', 'num-classes-count']);
+    expect(d[0].message).toContain('counts the background');
+    let fixed = apply(text, d[0].quickFix!);
+    const left = diagnostics(fixed, USER, fs);
+    expect(codes(left)).toEqual(['num-classes-mismatch', 'num-classes-count']);
+    fixed = apply(fixed, left[1].quickFix!);
+    expect(diagnostics(fixed, USER, fs)).toEqual([]);
+    const two = `_base_ = './mask-rcnn_r50_fpn_1x_cityscapes.py'\nmetainfo = dict(classes=('person', 'car'))\ntrain_dataloader = dict(dataset=dict(dataset=dict(metainfo=metainfo)))\nmodel = dict(roi_head=dict(bbox_head=dict(num_classes=8), mask_head=dict(num_classes=8)))\n`;
+    const d2 = diagnostics(two, USER, fs).filter((x) => x.code === 'num-classes-count');
+    expect(d2).toHaveLength(2);
+    expect(d2[0].message).toContain('metainfo.classes has 2');
+  });
+});
+
 describe('completion, hover, diff', () => {
   it('completes keys valid at the cursor from the merged bases', () => {
     const text = `${HEAD}model = dict(roi_head=dict(bbox_head=dict(num_classes=8, )))\n`;

@@ -4,7 +4,7 @@
  * there is one, a quick fix.
  *
  * Rules: `trailing-comma-tuple`, `stale-helper-variable`, `num-classes-mismatch`,
- * `auto-scale-lr-base-batch`, `load-from-style-mismatch`, `unused-classes`.
+ * `auto-scale-lr-base-batch`, `load-from-style-mismatch`, `unused-classes`, `num-classes-count`.
  */
 import type { SyntaxNode, Tree } from '@lezer/common';
 import type { Diagnostic, QuickFix } from './editor.ts';
@@ -48,7 +48,7 @@ export function lintConfig(text: string, path: string, res: ResolvedConfig): Dia
     if (s.name === 'AssignStatement' && s.firstChild?.name === 'VariableName') topAssign.set(text.slice(s.firstChild.from, s.firstChild.to), s);
   }
   const c: LintCtx = { text, entry: normalizePath(path), tree, res, topAssign };
-  return [...trailingCommaTuple(c), ...staleHelpers(c), ...numClassesMismatch(c), ...autoScaleLr(c), ...loadFromStyle(c), ...unusedClasses(c)];
+  return [...trailingCommaTuple(c), ...staleHelpers(c), ...numClassesMismatch(c), ...autoScaleLr(c), ...loadFromStyle(c), ...unusedClasses(c), ...numClassesCount(c)];
 }
 
 // ------------------------------------------------------------------ trailing comma
@@ -306,6 +306,49 @@ function unusedClasses(c: LintCtx): Diagnostic[] {
       to: target.to,
       quickFix,
     });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ num_classes vs the dataset's classes
+
+/** Number of classes of the built-in dataset types (their METAINFO). */
+export const DATASET_NUM_CLASSES: Record<string, number> = { CityscapesDataset: 8, CocoDataset: 80 };
+
+function datasetClassCount(cfg: PyDict): { n: number; why: string } | undefined {
+  for (const l of ['train_dataloader', 'val_dataloader', 'test_dataloader']) {
+    const p = innerDatasetPath(cfg, l);
+    if (!p) continue;
+    const classes = getPath(cfg, [...p, 'metainfo', 'classes']);
+    const items = Array.isArray(classes) ? classes : classes instanceof PyTuple ? classes.items : undefined;
+    if (items) return { n: items.length, why: `${p.join('.')}.metainfo.classes has ${items.length}` };
+  }
+  const p = innerDatasetPath(cfg, 'train_dataloader');
+  const type = p ? getPath(cfg, [...p, 'type']) : undefined;
+  if (typeof type === 'string' && DATASET_NUM_CLASSES[type] !== undefined) return { n: DATASET_NUM_CLASSES[type], why: `${type} has ${DATASET_NUM_CLASSES[type]} classes` };
+  return undefined;
+}
+
+function numClassesCount(c: LintCtx): Diagnostic[] {
+  const model = c.res.cfg.get('model');
+  if (!(model instanceof PyDict)) return [];
+  const want = datasetClassCount(c.res.cfg);
+  if (!want) return [];
+  const found: [string, PyValue][] = [];
+  collectNumClasses(model, ['model'], found);
+  const out: Diagnostic[] = [];
+  for (const [p, v] of found) {
+    const o = c.res.provenance.get(p);
+    if (!inEntry(c, o) || typeof v !== 'number' || v === want.n) continue;
+    const background = v === want.n + 1;
+    const message = background
+      ? `${p} = ${v} counts the background class (the 2.x "${want.n} + 1" convention); since MMDetection 2.0 num_classes excludes background: ${want.why}.`
+      : `${p} = ${v} but ${want.why}; the head would predict a different number of classes than the dataset has.`;
+    let quickFix: QuickFix | undefined;
+    const key = c.tree.resolveInner(o!.from, 1);
+    const value = key.name === 'VariableName' && key.nextSibling?.name === 'AssignOp' ? key.nextSibling.nextSibling : null;
+    if (value && value.name === 'Number') quickFix = { title: `Set num_classes = ${want.n}`, from: value.from, to: value.to, insert: String(want.n) };
+    out.push({ severity: 'warning', code: 'num-classes-count', message, from: o!.from, to: o!.to, quickFix });
   }
   return out;
 }
