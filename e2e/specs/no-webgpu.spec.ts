@@ -6,7 +6,7 @@ test('without a WebGPU adapter the studio shows the CPU (WebAssembly) fallback n
   const notice = page.getByTestId('backend-notice');
   await expect(notice).toHaveAttribute('data-kind', 'fallback');
   await expect(notice).toContainText('No WebGPU adapter');
-  await expect(notice).toContainText('CPU fallback: WebAssembly (SIMD, threads)');
+  await expect(notice).toContainText('falls back to the CPU (WebAssembly, SIMD, threads)');
   await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'wasm');
   const state = await studio.api('studioState');
   expect(state.capabilities?.backend).toBe('wasm');

@@ -53,7 +53,7 @@ describe('detectCapabilities', () => {
     expect(caps.webgpu.reason).toMatch(/returned no adapter/);
     expect(caps.backend).toBe('wasm');
     expect(caps.wasm.threads).toBe(false);
-    expect(describeBackend(caps)).toBe('CPU fallback: WebAssembly (SIMD, single thread)');
+    expect(describeBackend(caps)).toBe('CPU (WebAssembly, SIMD, single thread)');
   });
 
   it('falls back when navigator.gpu is missing or requestAdapter throws', async () => {

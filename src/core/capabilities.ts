@@ -188,7 +188,7 @@ export function describeBackend(caps: Capabilities): string {
   }
   if (caps.backend === 'wasm') {
     const extras = [caps.wasm.simd ? 'SIMD' : 'no SIMD', caps.wasm.threads ? 'threads' : 'single thread'].join(', ');
-    return `CPU fallback: WebAssembly (${extras})`;
+    return `CPU (WebAssembly, ${extras})`;
   }
-  return 'CPU fallback: plain JavaScript (very slow)';
+  return 'CPU (plain JavaScript, very slow)';
 }

@@ -48,9 +48,9 @@ export function BackendNotice() {
   }
   return (
     <div className="notice notice-warn" role="alert" data-testid="backend-notice" data-kind="fallback">
-      <strong>No WebGPU adapter.</strong> {caps.webgpu.reason} DetStudio falls back to the CPU: {describeBackend(caps)}. Editing
-      configs and browsing data work as usual; training and inference are much slower. Use a recent Chrome or Edge with WebGPU
-      enabled for GPU speed. {workerLine}
+      <strong>No WebGPU adapter.</strong> {caps.webgpu.reason} DetStudio falls back to the {describeBackend(caps)}: editing
+      configs and browsing data work as usual; training and inference are much slower. For GPU speed, use a recent Chrome or
+      Edge with WebGPU enabled. {workerLine}
     </div>
   );
 }

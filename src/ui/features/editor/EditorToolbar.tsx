@@ -24,7 +24,7 @@ export function EditorToolbar() {
   return (
     <div className="panel-head editor-toolbar">
       <span className="editor-path" data-testid="open-path" title={openPath}>
-        {openPath}
+        <span className="path-text">{openPath}</span>
         {builtin ? (
           <span className={`tag${modified ? ' modified' : ''}`}>{modified ? 'built-in · edited' : 'built-in'}</span>
         ) : (
