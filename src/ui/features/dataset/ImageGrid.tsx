@@ -1,20 +1,8 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { selectImage } from '../../../store/dataset_store.ts';
 import type { ImageEntry } from '../../../worker/dataset_protocol.ts';
+import { CAPTION_HEIGHT as CAPTION, GRID_GAP as GAP, gridLayout, visibleRows } from './grid_layout.ts';
 import { getThumb, onThumbs, requestThumbs } from './thumb_cache.ts';
-
-/** Cell geometry of the grid (CSS pixels). */
-export const CELL_WIDTH = 184;
-const GAP = 10;
-const CAPTION = 24;
-const OVERSCAN_ROWS = 2;
-
-/** Rows `[first, last)` of a virtualised grid that intersect the viewport plus overscan. */
-export function visibleRows(scrollTop: number, viewport: number, rowHeight: number, rows: number, overscan = OVERSCAN_ROWS): [number, number] {
-  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
-  const last = Math.min(rows, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
-  return [first, Math.max(first, last)];
-}
 
 function Thumb({ datasetId, image, version }: { datasetId: string; image: ImageEntry; version: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -56,10 +44,7 @@ export function ImageGrid({ datasetId, images, palette, classes }: { datasetId: 
   }, [images]);
 
   const aspect = images.length > 0 ? images[0]!.height / images[0]!.width : 0.5;
-  const columns = Math.max(1, Math.floor((size.width - GAP) / (CELL_WIDTH + GAP)));
-  const cellW = Math.floor((size.width - GAP * (columns + 1)) / columns);
-  const rowH = Math.round(cellW * aspect) + CAPTION + GAP;
-  const rows = Math.ceil(images.length / columns);
+  const { columns, cellWidth: cellW, rowHeight: rowH, rows, totalHeight } = gridLayout(size.width, images.length, aspect);
   const [first, last] = visibleRows(scrollTop, size.height, rowH, rows);
   const visible = useMemo(() => images.slice(first * columns, last * columns), [images, first, last, columns]);
 
@@ -70,7 +55,7 @@ export function ImageGrid({ datasetId, images, palette, classes }: { datasetId: 
 
   return (
     <div className="ds-grid-scroll" ref={scroller} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-testid="image-grid" data-rendered={visible.length}>
-      <div className="ds-grid-inner" style={{ height: rows * rowH + GAP }}>
+      <div className="ds-grid-inner" style={{ height: totalHeight }}>
         {visible.map((im, k) => {
           const i = first * columns + k;
           const r = Math.floor(i / columns);
