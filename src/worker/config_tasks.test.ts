@@ -63,6 +63,13 @@ describe('ConfigWorkspace.complete / hover', () => {
     expect(items.every((i) => i.kind === 'type')).toBe(true);
   });
 
+  it('still completes type names while the text around type=\'…\' does not parse yet', async () => {
+    const text = "_base_ = ['../cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py']\nmodel = dict(roi_head=dict(mask_head=dict(type='FCN'num_classes=8)))\n";
+    const offset = text.indexOf("'FCN'") + 4;
+    const items = await ws.complete({ userFiles: { 'user/t.py': text }, path: 'user/t.py', offset });
+    expect(items.map((i) => i.label)).toContain('FCNMaskHead');
+  });
+
   it('completes keys valid at the cursor from the merged bases', async () => {
     const text = "_base_ = ['../cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py']\nmodel = dict(roi_head=dict(bbox_head=dict()))\n";
     const offset = text.indexOf('bbox_head=dict(') + 'bbox_head=dict('.length;

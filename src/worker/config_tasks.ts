@@ -24,6 +24,9 @@ import type { ConfigAnalysis, ConfigCompletion, ConfigHover, DiffItem, EditorDia
 /** Absolute folder of the config tree, as the config language sees it (also the `mmdet::` root). */
 export const CONFIG_ROOT = '/builtin/configs';
 
+/** `type='Partial` (or `"type": "Partial`) right before the cursor. */
+const TYPE_VALUE_BEFORE_CURSOR = /(?:\btype\s*=|['"]type['"]\s*:)\s*['"][A-Za-z0-9_.]*$/;
+
 /** Tree path → absolute path. */
 export function toAbsolute(treePath: string): string {
   return `${CONFIG_ROOT}/${treePath}`;
@@ -106,7 +109,13 @@ export class ConfigWorkspace {
   async complete(snapshot: WorkspaceSnapshot & { path: string; offset: number }): Promise<ConfigCompletion[]> {
     const text = this.text(snapshot, snapshot.path);
     const types = await this.typeNames();
-    return completionsAt(text, snapshot.offset, toAbsolute(snapshot.path), this.fs(snapshot), types).map((c) => ({
+    const items = completionsAt(text, snapshot.offset, toAbsolute(snapshot.path), this.fs(snapshot), types);
+    // While `type='` is being typed the text around it often does not parse yet (e.g. the closing quote
+    // is directly followed by the next argument); the line itself still says what is wanted.
+    if (items.length === 0 && TYPE_VALUE_BEFORE_CURSOR.test(text.slice(text.lastIndexOf('\n', snapshot.offset - 1) + 1, snapshot.offset))) {
+      return [...types].sort().map((t) => ({ label: t, insertText: t, kind: 'type' as const }));
+    }
+    return items.map((c) => ({
       label: c.label,
       insertText: c.insertText,
       kind: c.kind,
