@@ -5,6 +5,7 @@
  * frame, see `ingestEvents`) so a fast training loop cannot flood React.
  */
 import { useStore } from 'zustand';
+import { useShallow } from 'zustand/react/shallow';
 import { createStore } from 'zustand/vanilla';
 import type {
   CheckpointSummary,
@@ -102,6 +103,11 @@ export function resetTrainingStore(): void {
 /** React hook: a slice of the training state. */
 export function useTraining<T>(selector: (state: TrainingState) => T): T {
   return useStore(trainingStore, selector);
+}
+
+/** React hook: an object of fields picked from the training state (compared shallowly). */
+export function useTrainingFields<T extends object>(selector: (state: TrainingState) => T): T {
+  return useStore(trainingStore, useShallow(selector));
 }
 
 /** Appends one row to columns (in place); keys first seen later are back-filled with NaN. */

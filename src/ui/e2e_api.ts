@@ -12,6 +12,8 @@ import { datasetStore, openDataset as openDatasetById, refreshDatasets } from '.
 import type { DatasetState } from '../store/dataset_store.ts';
 import type { ConfigAnalysis } from '../store/editor_store.ts';
 import { bootStudio, getStudioClient } from './boot.ts';
+import { trainingStore } from '../store/training_store.ts';
+import { control, startTraining } from './features/training/training_bridge.ts';
 import { getEditorHandle } from './features/editor/editor_bridge.ts';
 import type { MarkerInfo } from './features/editor/editor_bridge.ts';
 
@@ -45,6 +47,25 @@ export interface EndToEndApi {
   datasetState(): DatasetState;
   /** Reloads the dataset list, then opens a dataset by id (`demo` is the bundled one). */
   openDataset(id: string): Promise<void>;
+  /** Starts training a config (default: the open one) with `--cfg-options`, as the Train button does. */
+  startTraining(path?: string, cfgOptions?: string[]): Promise<{ runId: string; backend: string; maxIters: number } | null>;
+  /** Pauses, resumes or stops the running session. */
+  controlTraining(kind: 'pause' | 'resume' | 'stop'): Promise<void>;
+  /** A summary of the training view state. */
+  trainingSummary(): TrainingSummary;
+}
+
+/** What {@link EndToEndApi.trainingSummary} returns. */
+export interface TrainingSummary {
+  status: string;
+  message: string | null;
+  backend: string | null;
+  trainSteps: number[];
+  losses: number[];
+  valSteps: number[];
+  lastMetrics: Record<string, number | string> | null;
+  logLines: number;
+  checkpoints: number;
 }
 
 declare global {
@@ -77,6 +98,25 @@ export function installEndToEndApi(): void {
       return a && a.path === s.openPath && a.text === fileText(s, s.openPath) ? structuredClone(a) : null;
     },
     editorMarkers: () => getEditorHandle()?.getMarkers() ?? [],
+    startTraining: async (path, cfgOptions) => {
+      const info = await startTraining({ path, cfgOptions });
+      return info ? { runId: info.runId, backend: info.backend.name, maxIters: info.maxIters } : null;
+    },
+    controlTraining: (kind) => control(kind),
+    trainingSummary: () => {
+      const t = trainingStore.getState();
+      return {
+        status: t.status,
+        message: t.message ?? t.actionError,
+        backend: t.backend?.name ?? null,
+        trainSteps: t.train.steps.slice(),
+        losses: (t.train.series.loss ?? []).slice(),
+        valSteps: t.val.steps.slice(),
+        lastMetrics: t.lastMetrics,
+        logLines: t.log.length,
+        checkpoints: t.checkpoints.length,
+      };
+    },
     placeCursorAt: (needle, delta = 0) => {
       const h = getEditorHandle();
       if (!h) return false;

@@ -42,7 +42,7 @@ export const PANE_INFO: readonly PaneInfo[] = [
     id: 'training',
     title: 'Training',
     summary: 'Fine-tune in a worker, watch loss and mAP',
-    ready: false,
+    ready: true,
     coming: [
       "Train / pause / resume / stop, following the resolved config like MMEngine's Runner",
       'Live charts of every loss term, lr, time per iteration and ETA; mAP after each validation',
@@ -53,7 +53,7 @@ export const PANE_INFO: readonly PaneInfo[] = [
     id: 'checkpoints',
     title: 'Checkpoints',
     summary: 'Saved runs that survive reloads',
-    ready: false,
+    ready: true,
     coming: [
       'Checkpoints in IndexedDB/OPFS with epoch, iteration, size and mAP',
       'Resume with identical optimizer and scheduler state after a reload',
@@ -64,7 +64,7 @@ export const PANE_INFO: readonly PaneInfo[] = [
     id: 'export',
     title: 'Export',
     summary: 'Weights PyTorch and MMDetection load',
-    ready: false,
+    ready: true,
     coming: [
       "Fine-tuned weights as .pth (MMDetection's {meta, state_dict} layout) or .safetensors",
       'The resolved config as a .py MMDetection accepts, and the logs',
