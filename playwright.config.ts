@@ -10,7 +10,8 @@
 import { defineConfig } from '@playwright/test';
 
 const CI = Boolean(process.env.CI);
-const PORT = 4173;
+/** Preview server port; DETSTUDIO_E2E_PORT moves it (e.g. to run two checkouts at once). */
+const PORT = Number(process.env.DETSTUDIO_E2E_PORT ?? 4173);
 
 /** Flags every launch gets: no sandbox (root in CI), no background network chatter. */
 export const BASE_FLAGS = [

@@ -31,7 +31,7 @@ test('the studio opens with its panes and finds the SwiftShader WebGPU adapter',
   expect(state.capabilities?.webgpu.available).toBe(true);
 });
 
-test('the training worker answers over the typed protocol', async ({ studio, page }) => {
+test('the studio worker answers over the typed protocol', async ({ studio, page }) => {
   await studio.open();
   await expect(page.getByTestId('worker-status')).toHaveAttribute('data-status', 'ready');
   const pong = await studio.api('pingWorker', 'hello');

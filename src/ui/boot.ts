@@ -1,6 +1,6 @@
 /**
- * Start-up of the studio outside React: detect capabilities on the main thread, start the training
- * worker and ask it for its own capabilities, and load the config workspace (built-in tree + the
+ * Start-up of the studio outside React: detect capabilities on the main thread, start the studio
+ * worker and ask it what a worker can use, and load the config workspace (built-in tree + the
  * user's files from IndexedDB).
  */
 import { BUILTIN_FILES } from '../configs/browser.ts';
@@ -16,7 +16,7 @@ let booted: Promise<void> | null = null;
 /** How long the worker may take to answer its first request (SwiftShader adapters are slow). */
 const WORKER_START_TIMEOUT_MS = 30_000;
 
-/** The training worker's client, once started (null before `bootStudio` or if it failed). */
+/** The studio worker's client, once started (null before `bootStudio` or if it failed). */
 export function getStudioClient(): StudioClient | null {
   return client;
 }
@@ -26,7 +26,7 @@ async function startWorker(): Promise<void> {
     client = createStudioClient();
     client.on('log', ({ level, message }) => {
       const log = level === 'error' ? console.error : level === 'warn' ? console.warn : console.info;
-      log(`[training worker] ${message}`);
+      log(`[studio worker] ${message}`);
     });
     const caps = await client.request('capabilities', undefined, { timeoutMs: WORKER_START_TIMEOUT_MS });
     setWorkerReady(caps);

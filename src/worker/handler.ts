@@ -107,7 +107,7 @@ export function createHandler<M extends RequestMapBase, E extends EventMapBase>(
   return { handle, emit, pending: () => running.size };
 }
 
-/** The studio worker's handlers (the training runner adds its own kinds next to these). */
+/** The studio worker's handlers (capabilities and ping). */
 export const studioHandlers: Handlers<StudioRequests, StudioEvents> = {
   capabilities: () => detectCapabilities(),
   ping: async ({ value }) => ({ value, workerTime: Date.now() }),

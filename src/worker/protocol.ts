@@ -103,10 +103,11 @@ export function newUuid(): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The studio worker's own requests and events. The training runner adds its kinds here.
+// The studio worker's requests and events (capabilities and health checks; the training, dataset
+// and predict workers declare their own maps in train_protocol.ts, dataset_protocol.ts, …).
 // ---------------------------------------------------------------------------------------------
 
-/** Requests the studio (training) worker answers. (A type alias, not an interface, so that it
+/** Requests the studio worker answers. (A type alias, not an interface, so that it
  * satisfies `RequestMapBase`'s index signature.) */
 export type StudioRequests = {
   /** Capabilities as seen from inside the worker (where training runs). */

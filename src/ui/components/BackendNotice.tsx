@@ -22,15 +22,15 @@ export function BackendNotice() {
   const workerLine =
     worker.status === 'failed' ? (
       <span className="notice-extra" data-testid="worker-status" data-status="failed">
-        Training worker failed to start: {worker.error}
+        Web Workers could not start: {worker.error}
       </span>
     ) : worker.status === 'ready' && worker.caps ? (
       <span className="notice-extra" data-testid="worker-status" data-status="ready">
-        Training worker ready ({worker.caps.backend}).
+        In Web Workers: {worker.caps.backend === 'webgpu' ? 'WebGPU available' : describeBackend(worker.caps)}.
       </span>
     ) : (
       <span className="notice-extra" data-testid="worker-status" data-status="starting">
-        Starting training worker…
+        Checking Web Workers…
       </span>
     );
 

@@ -1,7 +1,8 @@
 /**
- * Entry of the studio's training worker (a module Web Worker). It installs the protocol handler and
- * announces itself with a `ready` event. Today it answers `capabilities` and `ping`; the training
- * runner adds its request kinds to `StudioRequests` and their functions next to `studioHandlers`.
+ * Entry of the studio worker (a module Web Worker): at start-up it reports what a worker can use
+ * (`capabilities`: WebGPU adapter, wasm SIMD/threads, OPFS) and answers `ping`, so the header can say
+ * whether the training, dataset and predict workers will have WebGPU. It installs the protocol
+ * handler and announces itself with a `ready` event.
  *
  * Keep imports minimal: nothing from React, the stores or the UI may reach this chunk.
  */
