@@ -53,6 +53,10 @@ const service = new TrainingService(
     },
     decodeImage: createBitmapImageDecoder(),
     initBackend: async ({ prefer, onDeviceLost }) => {
+      // Load the wasm backend module first: initBackend sets its WASM_HAS_MULTITHREAD_SUPPORT flag
+      // (production builds run wasm single-threaded) before importing it, and tfjs refuses to set
+      // a flag the backend has not registered yet.
+      await import('../ops/wasm/register_wasm_training_kernels.ts');
       const { initBrowserBackend } = await import('../ops/backend_browser.ts');
       const info = await initBrowserBackend({ forTraining: true, prefer, onDeviceLost });
       return { name: info.name, notice: info.notice };
