@@ -1,5 +1,10 @@
 import { describeBackend } from '../../core/capabilities.ts';
+import type { AdapterSummary } from '../../core/capabilities.ts';
 import { useStudio } from '../../store/studio_store.ts';
+
+function adapterName(a: AdapterSummary): string {
+  return [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'unnamed adapter';
+}
 
 /**
  * The start-up notice about the compute backend: which WebGPU adapter was found, or why there is
@@ -26,7 +31,7 @@ export function BackendNotice() {
       </span>
     ) : worker.status === 'ready' && worker.caps ? (
       <span className="notice-extra" data-testid="worker-status" data-status="ready">
-        In Web Workers: {worker.caps.backend === 'webgpu' ? 'WebGPU available' : describeBackend(worker.caps)}.
+        Workers: {worker.caps.backend === 'webgpu' ? 'WebGPU available' : describeBackend(worker.caps)}.
       </span>
     ) : (
       <span className="notice-extra" data-testid="worker-status" data-status="starting">
@@ -38,10 +43,8 @@ export function BackendNotice() {
     const a = caps.webgpu.adapter;
     return (
       <div className={`notice ${a.isFallbackAdapter ? 'notice-info' : 'notice-ok'}`} role="status" data-testid="backend-notice" data-kind="webgpu">
-        <strong>WebGPU adapter found:</strong> {describeBackend(caps)}.{' '}
-        {a.isFallbackAdapter
-          ? 'It is a software adapter: results are correct but training is slow. Use a browser with a hardware GPU for real fine-tuning.'
-          : 'Training and inference run on the GPU.'}{' '}
+        <strong>WebGPU adapter found:</strong> {adapterName(a)}
+        {a.isFallbackAdapter ? ' (software adapter). Correct but slow: use a hardware GPU for real fine-tuning.' : '. Training and inference run on the GPU.'}{' '}
         {workerLine}
       </div>
     );
