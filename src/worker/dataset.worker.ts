@@ -57,6 +57,18 @@ function throttled<T extends { phase: string; done: number; total: number }>(sen
   };
 }
 
+/** Bitmaps in a `return` message, moved (not copied) to the main thread. */
+function bitmapsOf(message: FromWorkerMessage<DatasetRequests, DatasetEvents>): Transferable[] {
+  if (message.type !== 'return') return [];
+  const r = message.result as unknown;
+  if (Array.isArray(r)) return r.filter((b): b is ImageBitmap => b instanceof ImageBitmap);
+  if (message.kind === 'image') {
+    const v = r as { image: ImageBitmap; overlay: ImageBitmap };
+    return [v.image, v.overlay];
+  }
+  return [];
+}
+
 const handler = createHandler<DatasetRequests, DatasetEvents>(
   {
     list: ({ demoBaseUrl }) => service.list(demoBaseUrl),
@@ -68,7 +80,7 @@ const handler = createHandler<DatasetRequests, DatasetEvents>(
     binding: ({ id, configPath, userFiles }) => service.binding(id, configPath, BUILTIN_FILES, userFiles),
     storage: () => service.storage(),
   },
-  (message: FromWorkerMessage<DatasetRequests, DatasetEvents>) => scope.postMessage(message),
+  (message: FromWorkerMessage<DatasetRequests, DatasetEvents>) => scope.postMessage(message, bitmapsOf(message)),
 );
 scope.addEventListener('message', (ev) => {
   void handler.handle(ev.data);

@@ -4,16 +4,18 @@ import type { ImageEntry } from '../../../worker/dataset_protocol.ts';
 import { CAPTION_HEIGHT as CAPTION, GRID_GAP as GAP, gridLayout, visibleRows } from './grid_layout.ts';
 import { getThumb, onThumbs, requestThumbs } from './thumb_cache.ts';
 
-function Thumb({ datasetId, image, version }: { datasetId: string; image: ImageEntry; version: number }) {
+function Thumb({ datasetId, image }: { datasetId: string; image: ImageEntry; version: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
+  const drawn = useRef<ImageBitmap | null>(null);
   const bmp = getThumb(datasetId, image.key);
   useEffect(() => {
     const c = ref.current;
-    if (!c || !bmp) return;
+    if (!c || !bmp || drawn.current === bmp) return;
+    drawn.current = bmp;
     c.width = bmp.width;
     c.height = bmp.height;
     c.getContext('2d')?.drawImage(bmp, 0, 0);
-  }, [bmp, version]);
+  }, [bmp]);
   if (bmp === null) return <div className="ds-thumb-missing">cannot read</div>;
   return <canvas ref={ref} className={`ds-thumb${bmp ? ' loaded' : ''}`} data-loaded={bmp ? '1' : '0'} />;
 }
@@ -25,7 +27,8 @@ function Thumb({ datasetId, image, version }: { datasetId: string; image: ImageE
 export function ImageGrid({ datasetId, images, palette, classes }: { datasetId: string; images: ImageEntry[]; palette: Array<[number, number, number]>; classes: string[] }) {
   const scroller = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState({ width: 800, height: 600 });
-  const [scrollTop, setScrollTop] = useState(0);
+  const [range, setRange] = useState<[number, number]>([0, 0]);
+  const scrollTop = useRef(0);
   const [version, setVersion] = useState(0);
 
   useLayoutEffect(() => {
@@ -40,12 +43,17 @@ export function ImageGrid({ datasetId, images, palette, classes }: { datasetId: 
   useEffect(() => onThumbs(() => setVersion((v) => v + 1)), []);
   useEffect(() => {
     scroller.current?.scrollTo({ top: 0 });
-    setScrollTop(0);
+    scrollTop.current = 0;
   }, [images]);
 
   const aspect = images.length > 0 ? images[0]!.height / images[0]!.width : 0.5;
   const { columns, cellWidth: cellW, rowHeight: rowH, rows, totalHeight } = gridLayout(size.width, images.length, aspect);
-  const [first, last] = visibleRows(scrollTop, size.height, rowH, rows);
+  const [first, last] = visibleRows(scrollTop.current, size.height, rowH, rows);
+  const onScroll = (top: number): void => {
+    scrollTop.current = top;
+    const next = visibleRows(top, size.height, rowH, rows);
+    if (next[0] !== range[0] || next[1] !== range[1]) setRange(next);
+  };
   const visible = useMemo(() => images.slice(first * columns, last * columns), [images, first, last, columns]);
 
   useEffect(() => {
@@ -54,7 +62,7 @@ export function ImageGrid({ datasetId, images, palette, classes }: { datasetId: 
   }, [datasetId, visible, version]);
 
   return (
-    <div className="ds-grid-scroll" ref={scroller} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-testid="image-grid" data-rendered={visible.length}>
+    <div className="ds-grid-scroll" ref={scroller} onScroll={(e) => onScroll(e.currentTarget.scrollTop)} data-testid="image-grid" data-rendered={visible.length}>
       <div className="ds-grid-inner" style={{ height: totalHeight }}>
         {visible.map((im, k) => {
           const i = first * columns + k;

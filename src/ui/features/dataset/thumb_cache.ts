@@ -4,8 +4,8 @@
  */
 import { datasetRequester } from '../../../store/dataset_store.ts';
 
-/** Width of grid thumbnails in pixels (drawn at up to 2x density). */
-export const THUMB_WIDTH = 352;
+/** Width of grid thumbnails in pixels (cells are ~184–260 CSS px wide). */
+export const THUMB_WIDTH = 256;
 const CAPACITY = 1200;
 
 const cache = new Map<string, ImageBitmap | null>();
