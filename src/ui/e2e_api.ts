@@ -25,9 +25,9 @@ export interface EndToEndApi {
   studioState(): StudioState;
   /** Opens a pane. */
   openPane(pane: PaneId): void;
-  /** Round-trips a ping through the training worker. */
+  /** Round-trips a ping through the studio worker. */
   pingWorker(value: string): Promise<{ value: string; workerTime: number }>;
-  /** Asks the training worker for its capabilities again. */
+  /** Asks the studio worker for the capabilities a worker sees. */
   workerCapabilities(): Promise<Capabilities>;
   /** Opens a config (tree path) in the editor. */
   openConfig(path: string): void;
@@ -76,7 +76,7 @@ declare global {
 
 function requireClient() {
   const client = getStudioClient();
-  if (!client) throw new Error('The training worker has not been started.');
+  if (!client) throw new Error('The studio worker has not been started.');
   return client;
 }
 
