@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../ops/backend';
 import { readFixtureJson } from '../testing/fixtures';
 import type { TwoStageDetector } from './detectors/two_stage';
 import { mapRoiLevels } from './roi_heads/roi_extractors/single_roi_extractor';
@@ -25,7 +25,7 @@ let model: TwoStageDetector;
 let input: tf.Tensor4D;
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await initBackend({ prefer: 'cpu' });
   model = buildTinyDetector();
   model.eval();
   input = readNchwAsNhwc([1, 3, 128, 192], 'tiny-mask-rcnn', 'input.bin');
@@ -146,5 +146,5 @@ describe('tiny Mask R-CNN forward parity (cpu)', () => {
       }
     }
     tf.dispose([value, clsW, maskW, ...Object.values(grads)]);
-  });
+  }, 600_000);
 });

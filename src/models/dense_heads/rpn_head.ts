@@ -11,6 +11,7 @@ import { Module, joinKey } from '../layers/module';
 import { Conv2d } from '../layers/nn';
 import { CrossEntropyLoss } from '../losses/cross_entropy_loss';
 import { L1Loss } from '../losses/smooth_l1_loss';
+import { sumTensors } from '../losses/utils';
 import type { DetDataSample, Proposals } from '../structures';
 import { MaxIoUAssigner } from '../task_modules/assigners/max_iou_assigner';
 import { DeltaXYWHBBoxCoder } from '../task_modules/coders/delta_xywh_bbox_coder';
@@ -186,8 +187,8 @@ export class RPNHead extends Module {
         start += c;
       }
       return {
-        loss_rpn_cls: tf.addN(clsLosses) as tf.Scalar,
-        loss_rpn_bbox: tf.addN(bboxLosses) as tf.Scalar,
+        loss_rpn_cls: sumTensors(clsLosses) as tf.Scalar,
+        loss_rpn_bbox: sumTensors(bboxLosses) as tf.Scalar,
       };
     });
   }

@@ -15,6 +15,7 @@ import { DetDataPreprocessor } from '../data_preprocessors/data_preprocessor';
 import type { DetDataSample, DetResult, Proposals } from '../structures';
 import { buildModule } from '../builders';
 import { variableGradsAsync, type AsyncGradsResult } from '../utils/grads';
+import { sumTensors } from '../losses/utils';
 import { MODELS } from '../../registry/registries';
 import type { ConfigDict } from '../../registry/registry';
 
@@ -107,7 +108,7 @@ export class TwoStageDetector extends Module {
       const terms = Object.entries(losses)
         .filter(([k]) => k.includes('loss'))
         .map(([, v]) => v);
-      return { loss: tf.addN(terms) as tf.Scalar, extra: losses };
+      return { loss: sumTensors(terms) as tf.Scalar, extra: losses };
     }, this.trainableParameters());
   }
 

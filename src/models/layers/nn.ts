@@ -24,19 +24,35 @@ type Pad4 = [[number, number], [number, number], [number, number], [number, numb
  * whose own Conv2DBackpropFilter is ~50× slower than its forward conv.
  */
 function filterGradByTaps(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, stride: number, padding: number): tf.Tensor4D {
-  const [n, h, w, cin] = x.shape;
+  const [n, , , cin] = x.shape;
   const [, ho, wo, cout] = dy.shape;
-  const xp = padding > 0 ? tf.pad(x, [[0, 0], [padding, padding], [padding, padding], [0, 0]]) : x;
   const dy2 = dy.reshape([n * ho * wo, cout]);
+  if (k === 1 && stride === 1 && padding === 0) {
+    return tf.matMul(x.reshape([n * ho * wo, cin]), dy2, true, false).reshape([1, 1, cin, cout]) as tf.Tensor4D;
+  }
+  let xp = padding > 0 ? tf.pad(x, [[0, 0], [padding, padding], [padding, padding], [0, 0]]) : x;
   const taps: tf.Tensor2D[] = [];
-  for (let a = 0; a < k; a++) {
-    for (let b = 0; b < k; b++) {
-      const xs = tf.stridedSlice(xp, [0, a, b, 0], [n, a + (ho - 1) * stride + 1, b + (wo - 1) * stride + 1, cin], [1, stride, stride, 1]);
-      taps.push(tf.matMul(xs.reshape([n * ho * wo, cin]), dy2, true, false));
+  if (stride === 1) {
+    for (let a = 0; a < k; a++) {
+      for (let b = 0; b < k; b++) {
+        const xs = tf.slice(xp, [0, a, b, 0], [n, ho, wo, cin]);
+        taps.push(tf.matMul(xs.reshape([n * ho * wo, cin]), dy2, true, false));
+      }
+    }
+  } else {
+    // Split rows and columns by phase (index mod stride) once, so every tap is a plain slice.
+    const s = stride;
+    const hs = Math.ceil(xp.shape[1] / s) * s;
+    const ws = Math.ceil(xp.shape[2] / s) * s;
+    if (hs !== xp.shape[1] || ws !== xp.shape[2]) xp = tf.pad(xp, [[0, 0], [0, hs - xp.shape[1]], [0, ws - xp.shape[2]], [0, 0]]);
+    const ph = tf.transpose(xp.reshape([n, hs / s, s, ws / s, s, cin]), [2, 4, 0, 1, 3, 5]);
+    for (let a = 0; a < k; a++) {
+      for (let b = 0; b < k; b++) {
+        const xs = tf.slice(ph, [a % s, b % s, 0, Math.floor(a / s), Math.floor(b / s), 0], [1, 1, n, ho, wo, cin]);
+        taps.push(tf.matMul(xs.reshape([n * ho * wo, cin]), dy2, true, false));
+      }
     }
   }
-  void h;
-  void w;
   return tf.stack(taps).reshape([k, k, cin, cout]) as tf.Tensor4D;
 }
 

@@ -62,7 +62,7 @@ export class CrossEntropyLoss {
       }
       const numClasses = pred.shape[pred.rank - 1]!;
       const logp = tf.logSoftmax(pred as tf.Tensor2D);
-      const onehot = tf.oneHot(tf.cast(target, 'int32') as tf.Tensor1D, numClasses);
+      const onehot = tf.cast(tf.oneHot(tf.cast(target, 'int32') as tf.Tensor1D, numClasses), 'float32');
       loss = tf.neg(tf.sum(tf.mul(logp, onehot), -1));
       return tf.mul(weightReduceLoss(loss, weight, this.reduction, avgFactor), this.lossWeight);
     });
@@ -80,7 +80,7 @@ export class CrossEntropyLoss {
     return tf.tidy(() => {
       const [p, , , k] = pred.shape;
       if (p === 0) return tf.sum(pred);
-      const onehot = tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, k).reshape([p, 1, 1, k]);
+      const onehot = tf.cast(tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, k), 'float32').reshape([p, 1, 1, k]);
       const slice = tf.sum(tf.mul(pred, onehot), -1);
       return tf.mul(tf.mean(bceWithLogits(slice, target)), this.lossWeight);
     });

@@ -26,3 +26,14 @@ export function weightReduceLoss(loss: tf.Tensor, weight: tf.Tensor | null, redu
   if (reduction === 'none') return l;
   throw new Error('avg_factor can not be used with reduction="sum"');
 }
+
+/**
+ * Sum of tensors as a chain of `add` (not `addN`: in the Vitest setup two tfjs-core module copies
+ * are loaded and AddN's gradient calls `Tensor.clone()`, which only one of them supports).
+ */
+export function sumTensors(ts: tf.Tensor[]): tf.Tensor {
+  if (ts.length === 0) return tf.scalar(0);
+  let acc = ts[0]!;
+  for (let i = 1; i < ts.length; i++) acc = tf.add(acc, ts[i]!);
+  return acc;
+}

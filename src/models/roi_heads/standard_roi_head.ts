@@ -173,7 +173,8 @@ export class StandardRoIHead extends Module {
       if (this.bboxHead.regClassAgnostic) {
         sel = bboxPred;
       } else {
-        const oh = tf.oneHot(lab, numClasses + 1).slice([0, 0], [k, numClasses]).reshape([k, numClasses, 1]);
+        // float one-hot (mixing dtypes would insert a Cast of the prediction into the gradient path)
+        const oh = tf.cast(tf.oneHot(lab, numClasses + 1), 'float32').slice([0, 0], [k, numClasses]).reshape([k, numClasses, 1]);
         sel = tf.sum(tf.mul(bboxPred.reshape([k, numClasses, 4]), oh), 1) as tf.Tensor2D;
       }
       const lossBbox = this.bboxHead.lossBbox.forward(sel, tf.tensor2d(bboxT, [k, 4]), tf.tensor2d(bboxW, [k, 4]), k) as tf.Scalar;
@@ -303,7 +304,7 @@ export class StandardRoIHead extends Module {
         const labels = Int32Array.from(results.flatMap((r) => Array.from(r.labels)));
         const sel = this.maskHead!.classAgnostic
           ? maskPreds.reshape([d, h, w])
-          : tf.sum(tf.mul(tf.sigmoid(maskPreds), tf.oneHot(tf.tensor1d(labels, 'int32'), c).reshape([d, 1, 1, c])), -1);
+          : tf.sum(tf.mul(tf.sigmoid(maskPreds), tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), c), 'float32').reshape([d, 1, 1, c])), -1);
         return this.maskHead!.classAgnostic ? tf.sigmoid(sel) : sel;
       });
       [, mh, mw] = t.shape as [number, number, number];
