@@ -190,6 +190,47 @@ describe('fetchWeights with the IndexedDB cache', () => {
     expect(await again.list()).toEqual([]);
   });
 
+  it('concurrent calls share one download; one caller aborting does not stop the others', async () => {
+    const { cache } = await freshIdb();
+    const url = `${base}/w/shared/${GOOD}`;
+    const seenA: WeightsProgress[] = [];
+    const seenB: WeightsProgress[] = [];
+    const ac = new AbortController();
+    const a = fetchWeights(url, { cache, onProgress: (p) => seenA.push(p), progressIntervalMs: 0 });
+    const b = fetchWeights(url, { cache, onProgress: (p) => seenB.push(p) });
+    const c = fetchWeights(url, { cache, signal: ac.signal });
+    ac.abort();
+    await expect(c).rejects.toMatchObject({ name: 'AbortError' });
+    const [ba, bb] = await Promise.all([a, b]);
+    expect(count(`/w/shared/${GOOD}`)).toBe(1);
+    expect(ba).toBe(bb);
+    expect(Buffer.from(ba).equals(Buffer.from(CONTENT))).toBe(true);
+    expect(seenB.at(-1)).toMatchObject({ phase: 'done', received: SIZE });
+    // Each caller's own throttle: A asked for every chunk, B for the default 200 ms.
+    expect(seenA.filter((e) => e.phase === 'download').length).toBeGreaterThan(SIZE / PIECE / 2);
+    expect(seenA.at(-1)).toMatchObject({ phase: 'done', received: SIZE });
+    expect(seenB.filter((e) => e.phase === 'download').at(-1)).toMatchObject({ received: SIZE, etaSeconds: 0 });
+  });
+
+  it('when every caller aborts, the shared download stops and a later call starts afresh', async () => {
+    const { cache } = await freshIdb();
+    const url = `${base}/slow/shared/${GOOD}`;
+    const a1 = new AbortController();
+    const a2 = new AbortController();
+    const p1 = fetchWeights(url, { cache, signal: a1.signal });
+    const p2 = fetchWeights(url, { cache, signal: a2.signal, progressIntervalMs: 0, onProgress: (p) => p.received > 0 && a1.abort() });
+    await expect(p1).rejects.toMatchObject({ name: 'AbortError' });
+    expect(count(`/slow/shared/${GOOD}`)).toBe(1);
+    a2.abort();
+    await expect(p2).rejects.toMatchObject({ name: 'AbortError' });
+    await Promise.race([slowClosedEarly, new Promise((_, reject) => setTimeout(() => reject(new Error('server connection still open')), 3000))]);
+    const a3 = new AbortController();
+    const p3 = fetchWeights(url, { cache, signal: a3.signal, progressIntervalMs: 0, onProgress: (p) => p.received > 0 && a3.abort() });
+    await expect(p3).rejects.toMatchObject({ name: 'AbortError' });
+    expect(count(`/slow/shared/${GOOD}`)).toBe(2);
+    expect(await cache.list()).toEqual([]);
+  });
+
   it('an already-aborted signal makes no request', async () => {
     const ac = new AbortController();
     ac.abort();

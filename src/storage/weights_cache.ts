@@ -63,7 +63,7 @@ export interface WeightsProgress {
   total: number | null;
   /** Recent download rate in bytes per second (0 until it can be measured). */
   bytesPerSecond: number;
-  /** Seconds left at the recent rate, or null when unknown. */
+  /** Seconds left at the recent rate, or null when unknown; 0 on the last `download` event. */
   etaSeconds: number | null;
 }
 
@@ -193,7 +193,9 @@ function aborted(url: string): AbortedError {
 /**
  * Returns the bytes of pretrained weights at `url`: from the cache when present (no request is
  * made), else streamed with progress, checked against the sha256 prefix in the file name when it
- * has one, stored in the cache, and returned.
+ * has one, stored in the cache, and returned. Calls for the same URL and cache made while one is
+ * under way share its download: each gets the progress events and the same `Uint8Array` (do not
+ * modify it), and the download stops only when every caller has aborted.
  *
  * @param url An http(s) URL, e.g. the tutorial's `load_from`.
  * @param opts Cache, progress callback, abort signal, fetch implementation.
@@ -204,10 +206,105 @@ function aborted(url: string): AbortedError {
  */
 export async function fetchWeights(url: string, opts: FetchWeightsOptions = {}): Promise<Uint8Array> {
   const href = weightsUrl(url);
+  if (opts.signal?.aborted) throw aborted(href);
+  const { cache } = opts;
+  if (!cache) return loadWeights(href, { ...opts, onProgress: throttled(opts) });
+  let byUrl = flights.get(cache);
+  if (!byUrl) flights.set(cache, (byUrl = new Map()));
+  let flight = byUrl.get(href);
+  if (!flight) {
+    const ctrl = new AbortController();
+    const listeners = new Set<(p: WeightsProgress) => void>();
+    const started: Flight = {
+      ctrl,
+      listeners,
+      users: 0,
+      promise: loadWeights(href, {
+        ...opts,
+        signal: ctrl.signal,
+        onProgress: (p) => {
+          for (const l of listeners) l(p);
+        },
+      }).finally(() => {
+        if (byUrl.get(href) === started) byUrl.delete(href);
+      }),
+    };
+    byUrl.set(href, started);
+    flight = started;
+  }
+  return joinFlight(byUrl, href, flight, opts);
+}
+
+/** One download in progress, shared by every caller asking for the same URL and cache. */
+interface Flight {
+  promise: Promise<Uint8Array>;
+  /** Aborted when the last caller still waiting aborts. */
+  ctrl: AbortController;
+  listeners: Set<(p: WeightsProgress) => void>;
+  users: number;
+}
+
+const flights = new WeakMap<WeightsCache, Map<string, Flight>>();
+
+function joinFlight(byUrl: Map<string, Flight>, href: string, flight: Flight, opts: FetchWeightsOptions): Promise<Uint8Array> {
+  const { signal } = opts;
+  flight.users++;
+  const listener = throttled(opts);
+  if (listener) flight.listeners.add(listener);
+  return new Promise<Uint8Array>((resolve, reject) => {
+    let left = false;
+    const leave = (): boolean => {
+      if (left) return false;
+      left = true;
+      if (listener) flight.listeners.delete(listener);
+      signal?.removeEventListener('abort', onAbort);
+      flight.users--;
+      return true;
+    };
+    const onAbort = (): void => {
+      if (!leave()) return;
+      if (flight.users === 0) {
+        // Nobody waits any more: stop the download, and let a new caller start afresh.
+        if (byUrl.get(href) === flight) byUrl.delete(href);
+        flight.ctrl.abort();
+      }
+      reject(aborted(href));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    flight.promise.then(
+      (bytes) => leave() && resolve(bytes),
+      (e: unknown) => leave() && reject(e),
+    );
+  });
+}
+
+/**
+ * A caller's progress callback limited to one `download` event per `progressIntervalMs`; the first
+ * and the last `download` event (`etaSeconds === 0`) and every other phase always pass.
+ */
+function throttled(opts: FetchWeightsOptions): ((p: WeightsProgress) => void) | undefined {
+  const { onProgress } = opts;
+  if (!onProgress) return undefined;
+  const interval = opts.progressIntervalMs ?? 200;
+  const now = opts.now ?? (() => performance.now());
+  let last = -Infinity;
+  return (p) => {
+    if (p.phase === 'download' && p.received > 0 && p.etaSeconds !== 0) {
+      const t = now();
+      if (t - last < interval) return;
+      last = t;
+    } else if (p.phase === 'download') {
+      last = now();
+    }
+    onProgress(p);
+  };
+}
+
+/** {@link fetchWeights} for one caller (events unthrottled): cache look-up, download, verification, store. */
+async function loadWeights(href: string, opts: FetchWeightsOptions): Promise<Uint8Array> {
   const fileName = checkpointFileName(href);
   const { cache, onProgress, signal } = opts;
   const now = opts.now ?? (() => performance.now());
-  const interval = opts.progressIntervalMs ?? 200;
   const report = (phase: WeightsProgress['phase'], received: number, total: number | null, bytesPerSecond = 0, etaSeconds: number | null = null): void =>
     onProgress?.({ phase, url: href, fileName, received, total, bytesPerSecond, etaSeconds });
 
@@ -242,12 +339,10 @@ export async function fetchWeights(url: string, opts: FetchWeightsOptions = {}):
   const sink = new ByteSink(total);
   const meter = new RateMeter();
   const start = now();
-  let lastReport = -Infinity;
   let rate = 0;
   const eta = (): number | null => (total !== null && rate > 0 ? Math.max(0, total - sink.length) / rate : null);
   meter.add(start, 0);
   report('download', 0, total);
-  lastReport = start;
 
   if (res.body) {
     const reader = res.body.getReader();
@@ -268,10 +363,7 @@ export async function fetchWeights(url: string, opts: FetchWeightsOptions = {}):
       sink.push(chunk.value);
       const t = now();
       rate = meter.add(t, sink.length);
-      if (t - lastReport >= interval) {
-        lastReport = t;
-        report('download', sink.length, total, rate, eta());
-      }
+      report('download', sink.length, total, rate, eta());
     }
   } else {
     // A fetch without streams: no intermediate progress, but the same checks.
