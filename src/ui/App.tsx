@@ -8,6 +8,7 @@ import { DatasetPane } from './features/dataset/DatasetPane.tsx';
 import { CheckpointsPane } from './features/checkpoints/CheckpointsPane.tsx';
 import { ConfigPane } from './features/editor/ConfigPane.tsx';
 import { ExportPane } from './features/export/ExportPane.tsx';
+import { PredictionsPane } from './features/predictions/PredictionsPane.tsx';
 import { TrainingPane } from './features/training/TrainingPane.tsx';
 import { installWeightsDrop } from './features/training/training_bridge.ts';
 import { PANE_INFO } from './pane_info.ts';
@@ -35,6 +36,8 @@ export function App() {
             <CheckpointsPane />
           ) : active === 'export' ? (
             <ExportPane />
+          ) : active === 'predictions' ? (
+            <PredictionsPane />
           ) : (
             <ComingPane info={info} />
           )}

@@ -13,6 +13,7 @@ import type { DatasetState } from '../store/dataset_store.ts';
 import type { ConfigAnalysis } from '../store/editor_store.ts';
 import { bootStudio, getStudioClient } from './boot.ts';
 import { trainingStore } from '../store/training_store.ts';
+import { predictionsStore } from '../store/predictions_store.ts';
 import { control, startTraining } from './features/training/training_bridge.ts';
 import { getEditorHandle } from './features/editor/editor_bridge.ts';
 import type { MarkerInfo } from './features/editor/editor_bridge.ts';
@@ -53,6 +54,17 @@ export interface EndToEndApi {
   controlTraining(kind: 'pause' | 'resume' | 'stop'): Promise<void>;
   /** A summary of the training view state. */
   trainingSummary(): TrainingSummary;
+  /** A summary of the Predictions pane (model status, images with their scores, threshold). */
+  predictionsSummary(): PredictionsSummary;
+}
+
+/** What {@link EndToEndApi.predictionsSummary} returns. */
+export interface PredictionsSummary {
+  modelStatus: string;
+  modelError: string | null;
+  backend: string | null;
+  threshold: number;
+  images: Array<{ name: string; status: string; error: string | null; scores: number[]; ms: number | null }>;
 }
 
 /** What {@link EndToEndApi.trainingSummary} returns. */
@@ -129,6 +141,22 @@ export function installEndToEndApi(): void {
     openDataset: async (id) => {
       await refreshDatasets();
       await openDatasetById(id);
+    },
+    predictionsSummary: () => {
+      const p = predictionsStore.getState();
+      return {
+        modelStatus: p.modelStatus,
+        modelError: p.modelError,
+        backend: p.model?.backend ?? null,
+        threshold: p.threshold,
+        images: p.images.map((im) => ({
+          name: im.name,
+          status: im.status,
+          error: im.error ?? null,
+          scores: im.prediction ? Array.from(im.prediction.scores) : [],
+          ms: im.prediction?.ms ?? null,
+        })),
+      };
     },
   };
 }

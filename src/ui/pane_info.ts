@@ -75,7 +75,7 @@ export const PANE_INFO: readonly PaneInfo[] = [
     id: 'predictions',
     title: 'Predictions',
     summary: 'Try the model on images',
-    ready: false,
+    ready: true,
     coming: [
       'Predictions on validation images and on images you drop, with masks, boxes and scores',
       'Score threshold and per-class filters; compare with the ground truth',
