@@ -206,10 +206,27 @@ describe('DatasetService', () => {
     const again = await svc.importSource({ kind: 'handle', handle: smallCityscapes(), name: 'drop again' }, 'opfs');
     expect(again.replaced).toBe(true);
     expect(again.summary!.id).toBe(id);
+    expect(opfs.count()).toBe(3); // the earlier copy was replaced, not kept beside the new one
     expect((await svc.list(DEMO_URL)).filter((s) => s.id !== 'demo')).toHaveLength(1);
 
     await svc.deleteDataset(id);
     expect((await svc.list(DEMO_URL)).filter((s) => s.id !== 'demo')).toHaveLength(0);
+    expect(opfs.count()).toBe(0);
+  });
+
+  it('cancels an import through its AbortSignal: it rejects with AbortError and stores nothing', async () => {
+    const opfs = new MemDir('opfs');
+    const { env: e } = env(opfs);
+    const svc = new DatasetService(e);
+    const ac = new AbortController();
+    const run = svc.importSource({ kind: 'handle', handle: smallCityscapes(), name: 'drop' }, 'opfs', {
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.phase.startsWith('convert') && p.done >= 1) ac.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect((await svc.list(DEMO_URL)).filter((x) => x.id !== 'demo')).toEqual([]);
     expect(opfs.count()).toBe(0);
   });
 

@@ -434,28 +434,31 @@ export class DatasetService {
       const root = await this.env.opfsRoot();
       if (!root) throw new Error('This browser has no origin private file system (OPFS) to copy the images into; import a folder with "read in place".');
       const datasets = await root.getDirectoryHandle(OPFS_DATASETS_DIR, { create: true });
+      // A fresh folder per import: a re-import replaces the old copy only once it has succeeded.
+      const dirName = `${id}-${Math.floor(Date.now()).toString(36)}`;
+      const dir = await datasets.getDirectoryHandle(dirName, { create: true });
       try {
-        await datasets.removeEntry(id, { recursive: true });
-      } catch {
-        /* nothing there yet */
-      }
-      const dir = await datasets.getDirectoryHandle(id, { create: true });
-      if (source.kind === 'zip') {
-        onProgress?.({ phase: 'copy archive', done: 0, total: 1, rate: 0, etaSeconds: Infinity });
-        await writeFileAt(dir, 'source.zip', source.file);
-        onProgress?.({ phase: 'copy archive', done: 1, total: 1, rate: 0, etaSeconds: 0 });
-        storage = { kind: 'opfs', dir: `${OPFS_DATASETS_DIR}/${id}`, zip: 'source.zip' };
-      } else {
-        const wanted = imported.splits.flatMap((s) => s.coco.images.map((im) => joinPath(imported.root + s.imgPrefix, im.file_name)));
-        const start = this.env.now();
-        for (let i = 0; i < wanted.length; i++) {
-          throwIfAborted(signal);
-          await writeFileAt(dir, wanted[i]!, await tree.read(wanted[i]!));
-          const el = (this.env.now() - start) / 1000;
-          const rate = el > 0 ? (i + 1) / el : 0;
-          onProgress?.({ phase: 'copy images', done: i + 1, total: wanted.length, rate, etaSeconds: rate > 0 ? (wanted.length - i - 1) / rate : Infinity, path: wanted[i] });
+        if (source.kind === 'zip') {
+          onProgress?.({ phase: 'copy archive', done: 0, total: 1, rate: 0, etaSeconds: Infinity });
+          await writeFileAt(dir, 'source.zip', source.file);
+          onProgress?.({ phase: 'copy archive', done: 1, total: 1, rate: 0, etaSeconds: 0 });
+          storage = { kind: 'opfs', dir: `${OPFS_DATASETS_DIR}/${dirName}`, zip: 'source.zip' };
+        } else {
+          const wanted = imported.splits.flatMap((s) => s.coco.images.map((im) => joinPath(imported.root + s.imgPrefix, im.file_name)));
+          const start = this.env.now();
+          for (let i = 0; i < wanted.length; i++) {
+            throwIfAborted(signal);
+            await writeFileAt(dir, wanted[i]!, await tree.read(wanted[i]!));
+            const el = (this.env.now() - start) / 1000;
+            const rate = el > 0 ? (i + 1) / el : 0;
+            onProgress?.({ phase: 'copy images', done: i + 1, total: wanted.length, rate, etaSeconds: rate > 0 ? (wanted.length - i - 1) / rate : Infinity, path: wanted[i] });
+          }
+          storage = { kind: 'opfs', dir: `${OPFS_DATASETS_DIR}/${dirName}` };
         }
-        storage = { kind: 'opfs', dir: `${OPFS_DATASETS_DIR}/${id}` };
+      } catch (err) {
+        // A cancelled or failed copy leaves nothing behind; an earlier import of the same folder stays intact.
+        await datasets.removeEntry(dirName, { recursive: true }).catch(() => undefined);
+        throw err;
       }
     }
     const rootLen = imported.root.length;
@@ -476,6 +479,7 @@ export class DatasetService {
     };
     const put = await db.put(record);
     this.open.delete(put.record.id);
+    if (put.replaced) await this.removeOpfsCopy(put.replaced, storage);
     if (storage.kind === 'handle' && source.kind === 'handle') this.liveHandles.set(put.record.id, source.handle as DirHandleLike);
     return { summary: summarizeDataset(put.record), issues: imported.issues, replaced: put.replaced !== null, ms: this.env.now() - t0 };
   }
@@ -643,17 +647,21 @@ export class DatasetService {
     const r = await (await this.env.db()).delete(id);
     this.open.delete(id);
     this.liveHandles.delete(id);
-    if (r?.source.kind === 'opfs') {
-      const root = await this.env.opfsRoot();
-      if (!root) return;
-      const parts = r.source.dir.split('/');
-      let dir = root;
-      try {
-        for (const p of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(p);
-        await dir.removeEntry(parts[parts.length - 1]!, { recursive: true });
-      } catch {
-        /* already gone */
-      }
+    if (r) await this.removeOpfsCopy(r, null);
+  }
+
+  /** Removes the OPFS folder of `r` unless `keep` uses the same folder. */
+  private async removeOpfsCopy(r: DatasetRecord, keep: DatasetSource | null): Promise<void> {
+    if (r.source.kind !== 'opfs' || (keep?.kind === 'opfs' && keep.dir === r.source.dir)) return;
+    const root = await this.env.opfsRoot();
+    if (!root) return;
+    const parts = r.source.dir.split('/');
+    let dir = root;
+    try {
+      for (const p of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(p);
+      await dir.removeEntry(parts[parts.length - 1]!, { recursive: true });
+    } catch {
+      /* already gone */
     }
   }
 
