@@ -48,8 +48,9 @@ function metricOf(c: CheckpointSummary, valRows: Array<Record<string, number | s
   const direct = c.metrics?.['coco/bbox_mAP'];
   if (typeof direct === 'number') return direct;
   if (!valRows) return null;
-  const step = c.name.startsWith('iter_') ? c.iter : c.epoch;
-  const row = valRows.find((r) => r.step === step && typeof r['coco/bbox_mAP'] === 'number');
+  // LoggerHook logs validation at the epoch (log_metric_by_epoch, the default) or at the iteration.
+  const steps = c.name.startsWith('iter_') ? [c.iter, c.epoch] : [c.epoch, c.iter];
+  const row = steps.map((st) => valRows.find((r) => r.step === st && typeof r['coco/bbox_mAP'] === 'number')).find((r) => r !== undefined);
   return row ? (row['coco/bbox_mAP'] as number) : null;
 }
 

@@ -22,6 +22,14 @@ interface Props {
   testId?: string;
 }
 
+/** Axis label of a y tick: exponent form for small magnitudes (learning rates). */
+export function tickLabel(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-2 || a >= 1e5) return v.toExponential(1);
+  return String(Number(v.toPrecision(4)));
+}
+
 function chartData(cols: ScalarColumns, keys: readonly string[]): uPlot.AlignedData {
   const first = cols.series[keys[0]!] ?? [];
   const idx = downsampleIndices(first, BUCKETS);
@@ -53,7 +61,7 @@ export function ScalarChart({ title, cols, keys, version, xLabel = 'iter', digit
       scales: { x: { time: false } },
       axes: [
         { stroke: '#8b96a5', grid: { stroke: '#232a33' }, ticks: { stroke: '#2a323d' }, label: xLabel, labelSize: 14, size: 34, font: '11px system-ui', labelFont: '11px system-ui' },
-        { stroke: '#8b96a5', grid: { stroke: '#232a33' }, ticks: { stroke: '#2a323d' }, size: 54, font: '11px system-ui' },
+        { stroke: '#8b96a5', grid: { stroke: '#232a33' }, ticks: { stroke: '#2a323d' }, size: 58, font: '11px system-ui', values: (_u, ticks) => ticks.map(tickLabel) },
       ],
       series: [
         { label: xLabel, value: (_u, v) => (v == null ? '–' : String(v)) },

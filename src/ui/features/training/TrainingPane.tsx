@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { openFile, useEditor } from '../../../store/editor_store.ts';
-import { setTrainingFields, useTraining, useTrainingFields, type TrainingState } from '../../../store/training_store.ts';
+import { setTrainingFields, useTraining, useTrainingFields, type ScalarColumns } from '../../../store/training_store.ts';
 import { PerClassTable } from './PerClassTable.tsx';
 import { ScalarChart } from './ScalarChart.tsx';
 import { control, download, exportAndDownload, openRun, refreshRuns, refreshWeights, startTraining } from './training_bridge.ts';
@@ -41,7 +41,11 @@ function StatusStrip() {
           <div className={`fill${p?.mode !== 'train' && p ? ' val' : ''}`} style={{ width: `${Math.min(100, frac * 100).toFixed(1)}%` }} />
         </div>
         <span className="train-progress-text" data-testid="train-progress">
-          {p
+          {s.status === 'finished' || s.status === 'stopped' || s.status === 'failed'
+            ? p
+              ? `${s.status} at iter ${p.iter}/${p.maxIters}`
+              : s.status
+            : p
             ? p.mode === 'train'
               ? `Epoch ${p.epoch + 1} · iter ${p.iter}/${p.maxIters} · batch ${p.batchIdx + 1}/${p.batches}`
               : `Validating ${p.batchIdx + 1}/${p.batches}`
@@ -123,7 +127,7 @@ function LogPanel() {
   const log = useTraining((t) => t.log);
   const runId = useTraining((t) => t.runId);
   const ref = useRef<HTMLPreElement>(null);
-  const shown = log.length > 400 ? log.slice(log.length - 400) : log;
+  const shown = log.length > 200 ? log.slice(log.length - 200) : log;
   useEffect(() => {
     const el = ref.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -168,59 +172,66 @@ function RunPicker() {
   );
 }
 
-function lossKeys(t: TrainingState): string[] {
-  const keys = Object.keys(t.train.series);
+function lossKeys(train: ScalarColumns): string[] {
+  const keys = Object.keys(train.series);
   return [...(keys.includes('loss') ? ['loss'] : []), ...keys.filter((k) => k.startsWith('loss_')).sort()];
 }
 
-function mapKeys(t: TrainingState, kind: 'bbox' | 'segm'): string[] {
-  const prefix = Object.keys(t.val.series).find((k) => k.endsWith(`/${kind}_mAP`))?.slice(0, -`/${kind}_mAP`.length);
+function mapKeys(val: ScalarColumns, kind: 'bbox' | 'segm'): string[] {
+  const prefix = Object.keys(val.series).find((k) => k.endsWith(`/${kind}_mAP`))?.slice(0, -`/${kind}_mAP`.length);
   if (prefix === undefined) return [];
-  return MAP_SUFFIXES.map((s) => `${prefix}/${kind}_${s}`).filter((k) => k in t.val.series);
+  return MAP_SUFFIXES.map((s) => `${prefix}/${kind}_${s}`).filter((k) => k in val.series);
+}
+
+/** The charts and validation table; re-rendered only when scalars arrive. */
+function Charts() {
+  const t = useTrainingFields((x) => ({ train: x.train, val: x.val, dataVersion: x.dataVersion, lastMetrics: x.lastMetrics }));
+  const losses = useMemo(() => lossKeys(t.train), [t.dataVersion, t.train]); // eslint-disable-line react-hooks/exhaustive-deps
+  const bbox = useMemo(() => mapKeys(t.val, 'bbox'), [t.dataVersion, t.val]); // eslint-disable-line react-hooks/exhaustive-deps
+  const segm = useMemo(() => mapKeys(t.val, 'segm'), [t.dataVersion, t.val]); // eslint-disable-line react-hooks/exhaustive-deps
+  const has = (k: string) => k in t.train.series;
+  const valX = 'step';
+  return (
+    <div className="train-charts">
+      <div className="charts-head">
+        <span className="panel-title">Training</span>
+        <span className="muted small">values as LoggerHook logs them (LogProcessor window mean)</span>
+        <RunPicker />
+      </div>
+      <div className="charts-grid">
+        <div className="chart-wide">
+          <ScalarChart title="Loss" testId="chart-loss" cols={t.train} keys={losses.length ? losses : ['loss']} version={t.dataVersion} height={210} />
+        </div>
+        <ScalarChart title="Accuracy (acc, %)" testId="chart-acc" cols={t.train} keys={['acc']} version={t.dataVersion} digits={2} />
+        <ScalarChart title="Learning rate" testId="chart-lr" cols={t.train} keys={['lr']} version={t.dataVersion} digits={6} />
+        <ScalarChart title="Time per iteration (s)" testId="chart-time" cols={t.train} keys={has('data_time') ? ['time', 'data_time'] : ['time']} version={t.dataVersion} digits={3} />
+        <ScalarChart title="Memory (MB)" testId="chart-memory" cols={t.train} keys={['memory']} version={t.dataVersion} digits={0} />
+      </div>
+      <div className="charts-head">
+        <span className="panel-title">Validation</span>
+        <span className="muted small">COCO mAP after each validation (x: the logged step)</span>
+      </div>
+      <div className="charts-grid">
+        <ScalarChart title="bbox mAP" testId="chart-bbox-map" cols={t.val} keys={bbox.length ? bbox : ['coco/bbox_mAP']} version={t.dataVersion} xLabel={valX} digits={3} />
+        <ScalarChart title="segm mAP" testId="chart-segm-map" cols={t.val} keys={segm.length ? segm : ['coco/segm_mAP']} version={t.dataVersion} xLabel={valX} digits={3} />
+      </div>
+      <PerClassTable metrics={t.lastMetrics} />
+    </div>
+  );
 }
 
 /** The Training pane: controls, progress, live charts, validation metrics and the text log. */
 export function TrainingPane() {
-  const t = useTraining((x) => x);
   useEffect(() => {
     void refreshRuns();
     void refreshWeights();
   }, []);
-  const losses = useMemo(() => lossKeys(t), [t.dataVersion, t.train.series]); // eslint-disable-line react-hooks/exhaustive-deps
-  const bbox = useMemo(() => mapKeys(t, 'bbox'), [t.dataVersion, t.val.series]); // eslint-disable-line react-hooks/exhaustive-deps
-  const segm = useMemo(() => mapKeys(t, 'segm'), [t.dataVersion, t.val.series]); // eslint-disable-line react-hooks/exhaustive-deps
-  const has = (k: string) => k in t.train.series;
-  const valX = 'step';
   return (
     <section className="pane training-pane" data-testid="pane-training" aria-label="Training">
       <Toolbar />
       <StatusStrip />
       <div className="train-body">
-        <div className="train-charts">
-          <div className="charts-head">
-            <span className="panel-title">Training</span>
-            <span className="muted small">values as LoggerHook logs them (LogProcessor window mean)</span>
-            <RunPicker />
-          </div>
-          <div className="charts-grid">
-            <div className="chart-wide">
-              <ScalarChart title="Loss" testId="chart-loss" cols={t.train} keys={losses.length ? losses : ['loss']} version={t.dataVersion} height={210} />
-            </div>
-            <ScalarChart title="Accuracy (acc, %)" testId="chart-acc" cols={t.train} keys={['acc']} version={t.dataVersion} digits={2} />
-            <ScalarChart title="Learning rate" testId="chart-lr" cols={t.train} keys={['lr']} version={t.dataVersion} digits={6} />
-            <ScalarChart title="Time per iteration (s)" testId="chart-time" cols={t.train} keys={has('data_time') ? ['time', 'data_time'] : ['time']} version={t.dataVersion} digits={3} />
-            <ScalarChart title="Memory (MB)" testId="chart-memory" cols={t.train} keys={['memory']} version={t.dataVersion} digits={0} />
-          </div>
-          <div className="charts-head">
-            <span className="panel-title">Validation</span>
-            <span className="muted small">COCO mAP after each validation (x: the logged step)</span>
-          </div>
-          <div className="charts-grid">
-            <ScalarChart title="bbox mAP" testId="chart-bbox-map" cols={t.val} keys={bbox.length ? bbox : ['coco/bbox_mAP']} version={t.dataVersion} xLabel={valX} digits={3} />
-            <ScalarChart title="segm mAP" testId="chart-segm-map" cols={t.val} keys={segm.length ? segm : ['coco/segm_mAP']} version={t.dataVersion} xLabel={valX} digits={3} />
-          </div>
-          <PerClassTable metrics={t.lastMetrics} />
-        </div>
+        <Charts />
         <LogPanel />
       </div>
     </section>
