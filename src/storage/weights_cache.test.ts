@@ -13,6 +13,7 @@ import {
   WeightsHashError,
   type WeightsProgress,
   fetchWeights,
+  formatWeightsProgress,
   weightsUrl,
 } from './weights_cache.ts';
 import { NodeWeightsCache, cacheFileName, defaultWeightsCacheDir } from './weights_cache_node.ts';
@@ -379,5 +380,21 @@ describe('NodeWeightsCache', () => {
     expect(bytes.length).toBe(SIZE);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/could not be cached/);
+  });
+});
+
+describe('formatWeightsProgress', () => {
+  const ev = { url: 'https://h/w-42aa3d00.pth', fileName: 'w-42aa3d00.pth' };
+  it('describes each phase', () => {
+    const MiB = 1024 * 1024;
+    expect(formatWeightsProgress({ ...ev, phase: 'download', received: 80 * MiB, total: 178 * MiB, bytesPerSecond: 12.5 * MiB, etaSeconds: 7.84 })).toBe(
+      'Downloading w-42aa3d00.pth  44% 80.0 MiB/178.0 MiB  12.5 MiB/s  ETA 0:08',
+    );
+    expect(formatWeightsProgress({ ...ev, phase: 'download', received: 500, total: null, bytesPerSecond: 0, etaSeconds: null })).toBe('Downloading w-42aa3d00.pth  500 B');
+    expect(formatWeightsProgress({ ...ev, phase: 'download', received: 2048, total: 4096, bytesPerSecond: 1, etaSeconds: 3725 })).toBe(
+      'Downloading w-42aa3d00.pth  50% 2.0 KiB/4.0 KiB  1 B/s  ETA 1:02:05',
+    );
+    expect(formatWeightsProgress({ ...ev, phase: 'cached', received: 3 * MiB, total: 3 * MiB, bytesPerSecond: 0, etaSeconds: null })).toBe('Using cached w-42aa3d00.pth (3.0 MiB)');
+    expect(formatWeightsProgress({ ...ev, phase: 'verify', received: 1, total: 1, bytesPerSecond: 0, etaSeconds: null })).toMatch(/^Verifying/);
   });
 });

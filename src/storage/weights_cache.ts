@@ -411,6 +411,51 @@ async function loadWeights(href: string, opts: FetchWeightsOptions): Promise<Uin
   return bytes;
 }
 
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+function formatSeconds(s: number): string {
+  const t = Math.round(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = String(t % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/**
+ * One line describing a progress event, for a terminal or a status bar, e.g.
+ * `Downloading w-42aa3d00.pth  45% 80.1/178.0 MiB  12.3 MiB/s  ETA 0:08`.
+ *
+ * @param p A {@link WeightsProgress} event.
+ */
+export function formatWeightsProgress(p: WeightsProgress): string {
+  switch (p.phase) {
+    case 'cached':
+      return `Using cached ${p.fileName} (${formatBytes(p.received)})`;
+    case 'verify':
+      return `Verifying ${p.fileName} (sha256)`;
+    case 'store':
+      return `Caching ${p.fileName}`;
+    case 'done':
+      return `Loaded ${p.fileName} (${formatBytes(p.received)})`;
+    case 'download': {
+      const size = p.total !== null ? `${p.total > 0 ? Math.floor((100 * p.received) / p.total) : 100}% ${formatBytes(p.received)}/${formatBytes(p.total)}` : formatBytes(p.received);
+      const rate = p.bytesPerSecond > 0 ? `  ${formatBytes(Math.round(p.bytesPerSecond))}/s` : '';
+      const eta = p.etaSeconds !== null && p.etaSeconds > 0 ? `  ETA ${formatSeconds(p.etaSeconds)}` : '';
+      return `Downloading ${p.fileName}  ${size}${rate}${eta}`;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // IndexedDB cache
 
