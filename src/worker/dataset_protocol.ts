@@ -78,6 +78,8 @@ export interface DatasetIndex {
   sourceKind: DatasetSummary['sourceKind'];
   /** A folder handle without read permission (ask again with a user gesture), by folder name. */
   needsPermission: string | null;
+  /** The folder handle to call `requestPermission` on (from a click), when `needsPermission` is set. */
+  permissionHandle: unknown;
   classes: string[];
   palette: Array<[number, number, number]>;
   splits: SplitInfo[];

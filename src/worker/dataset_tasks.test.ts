@@ -239,6 +239,7 @@ describe('DatasetService', () => {
     folder.permission = 'prompt';
     const idx = await svc.openDataset(res.summary!.id, DEMO_URL);
     expect(idx.needsPermission).toBe('inplace');
+    expect(idx.permissionHandle).toBe(folder); // the UI calls requestPermission on it from a click
     await expect(svc.thumbnails(res.summary!.id, [idx.images[0]!.key], 64)).rejects.toThrow(/not open/);
     folder.permission = 'granted';
     const idx2 = await svc.openDataset(res.summary!.id, DEMO_URL);

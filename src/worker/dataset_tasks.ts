@@ -513,10 +513,14 @@ export class DatasetService {
     const r = await this.record(id, demoBaseUrl);
     const meta = metainfoOf(r);
     let needsPermission: string | null = null;
+    let permissionHandle: unknown = null;
     try {
       this.open.set(id, { record: r, tree: await this.treeOf(r), meta });
     } catch (err) {
-      if (err instanceof PermissionNeededError) needsPermission = err.folderName;
+      if (err instanceof PermissionNeededError) {
+        needsPermission = err.folderName;
+        permissionHandle = r.source.kind === 'handle' ? (this.liveHandles.get(r.id) ?? r.source.handle) : null;
+      }
       else throw err;
     }
     const nameToLabel = new Map(meta.classes.map((c, i) => [c, i]));
@@ -569,6 +573,7 @@ export class DatasetService {
       format: r.format,
       sourceKind: r.source.kind,
       needsPermission,
+      permissionHandle,
       classes: [...meta.classes],
       palette: (meta.palette ?? generatedPalette(meta.classes.length)).map((c) => [c[0], c[1], c[2]]),
       splits,

@@ -24,15 +24,9 @@ const TABS: Array<[DatasetTab, string]> = [
 ];
 
 async function grantAccess(index: DatasetIndex): Promise<void> {
-  const { DatasetDb } = await import('../../../storage/dataset_db.ts');
-  const db = await DatasetDb.open();
-  try {
-    const r = await db.get(index.id);
-    const handle = r?.source.kind === 'handle' ? (r.source.handle as { requestPermission?: (d: { mode: 'read' }) => Promise<string> }) : null;
-    if (handle?.requestPermission) await handle.requestPermission({ mode: 'read' });
-  } finally {
-    db.close();
-  }
+  // Called straight from the click (user activation), on the handle the worker sent with the index.
+  const handle = index.permissionHandle as { requestPermission?: (d: { mode: 'read' }) => Promise<string> } | null;
+  if (handle?.requestPermission) await handle.requestPermission({ mode: 'read' });
   forgetThumbs(index.id);
   await openDataset(index.id);
 }
