@@ -202,7 +202,7 @@ function Charts() {
         <div className="chart-wide">
           <ScalarChart title="Loss" testId="chart-loss" cols={t.train} keys={losses.length ? losses : ['loss']} version={t.dataVersion} height={210} />
         </div>
-        <ScalarChart title="Accuracy (acc, %)" testId="chart-acc" cols={t.train} keys={['acc']} version={t.dataVersion} digits={2} />
+        <ScalarChart title="Accuracy (acc)" testId="chart-acc" cols={t.train} keys={['acc']} version={t.dataVersion} digits={2} />
         <ScalarChart title="Learning rate" testId="chart-lr" cols={t.train} keys={['lr']} version={t.dataVersion} digits={6} />
         <ScalarChart title="Time per iteration (s)" testId="chart-time" cols={t.train} keys={has('data_time') ? ['time', 'data_time'] : ['time']} version={t.dataVersion} digits={3} />
         <ScalarChart title="Memory (MB)" testId="chart-memory" cols={t.train} keys={['memory']} version={t.dataVersion} digits={0} />
