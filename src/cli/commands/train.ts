@@ -5,7 +5,6 @@
  * `<timestamp>/<timestamp>.log` and `<timestamp>/vis_data/scalars.json` into the work dir.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OverlayFS, formatConfigError, prettyText, resolveConfig, toPlainJSON } from '../../config/index.ts';
@@ -13,6 +12,8 @@ import { NodeFS } from '../../config/node_fs.ts';
 import { BUILTIN_ROOT, BuiltinNodeFS } from '../../configs/node.ts';
 import type { BuildContext } from '../../runner/build.ts';
 import type { RunnerEvent } from '../../runner/types.ts';
+import { fetchWeights, formatWeightsProgress } from '../../storage/weights_cache.ts';
+import { NodeWeightsCache } from '../../storage/weights_cache_node.ts';
 
 /** One-line summary for `detstudio --help`. */
 export const summary = 'Train a detector from an MMDetection config (like tools/train.py)';
@@ -57,22 +58,17 @@ export function nodeBuildContext(): BuildContext {
     readFile,
     readCheckpoint: async (p: string) => {
       if (!/^https?:\/\//.test(p)) return readFile(p);
-      const dir = join(homedir(), '.cache', 'detstudio', 'checkpoints');
-      const cached = join(dir, basename(new URL(p).pathname));
-      if (existsSync(cached)) return readFile(cached);
-      process.stderr.write(`Downloading ${p}\n`);
-      let res: Response;
-      try {
-        res = await fetch(p);
-      } catch (e) {
-        throw new Error(`cannot download load_from ${p}: ${(e as Error).message}. Download it yourself and set load_from to the local file.`);
-      }
-      if (!res.ok) throw new Error(`cannot download load_from ${p}: HTTP ${res.status}`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(`${cached}.part`, bytes);
-      writeFileSync(cached, bytes);
-      return bytes;
+      // Downloaded once into ~/.cache/detstudio/checkpoints, checked against the hash in its name.
+      const tty = process.stderr.isTTY;
+      return fetchWeights(p, {
+        cache: new NodeWeightsCache(),
+        progressIntervalMs: tty ? 200 : 5000,
+        onProgress: (e) => {
+          if (tty) process.stderr.write(`\r\x1b[K${formatWeightsProgress(e)}${e.phase === 'done' ? '\n' : ''}`);
+          else if (e.phase !== 'download') process.stderr.write(`${formatWeightsProgress(e)}\n`);
+        },
+        onWarning: (m) => console.error(`warning: ${m}`),
+      });
     },
   };
 }
