@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // `npm test`: runs every test tier in order and prints a final `N passed, N failed` line summing them.
-//   1. unit     — `vitest run` (Node)
-//   2. gpu      — `vitest run -c vitest.gpu.config.ts` (WebGPU kernels on Dawn; only if that config exists)
-//   3. e2e      — `playwright test` (system Chromium against the production build)
+//   0. typecheck — `tsc --noEmit` (TypeScript strict over src, e2e, bench, scripts)
+//   1. unit      — `vitest run` (Node)
+//   2. gpu       — `vitest run -c vitest.gpu.config.ts` (WebGPU kernels on Dawn; only if that config exists)
+//   3. e2e       — `playwright test` (system Chromium against the production build)
 // Each tier's own output is streamed unchanged; a failing tier does not stop the later ones, but the
 // exit code is non-zero if any tier failed. Select tiers with e.g. `npm test -- unit e2e`.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const TIERS = [
+  { name: 'typecheck', cmd: ['npx', 'tsc', '--noEmit', '-p', 'tsconfig.json'] },
   { name: 'unit', cmd: ['npx', 'vitest', 'run'] },
   { name: 'gpu', cmd: ['npx', 'vitest', 'run', '-c', 'vitest.gpu.config.ts'], when: () => existsSync('vitest.gpu.config.ts') },
   { name: 'e2e', cmd: ['npx', 'playwright', 'test'] },
@@ -38,7 +40,11 @@ function run(cmd) {
 function counts(name, out) {
   let passed = 0;
   let failed = 0;
-  if (name === 'e2e') {
+  if (name === 'typecheck') {
+    // tsc prints nothing on success; every `error TS` line is one failure.
+    failed = (out.match(/error TS\d+/g) ?? []).length;
+    passed = failed === 0 ? 1 : 0;
+  } else if (name === 'e2e') {
     const grab = (word) => [...out.matchAll(new RegExp(`^\\s*(\\d+) ${word}\\b`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
     passed = grab('passed') + grab('flaky');
     failed = grab('failed') + grab('timed out');
