@@ -61,7 +61,11 @@ const predictor = new Predictor({
 
 let backendReady: Promise<{ backend: string; notice: string }> | null = null;
 function ensureBackend(): Promise<{ backend: string; notice: string }> {
-  backendReady ??= initBrowserBackend().then((info) => ({ backend: info.name, notice: info.notice }));
+  // The wasm module must be loaded before initBackend sets its WASM_* flags (as train.worker does),
+  // or wasm fails to start and inference falls back to the far slower pure-JS cpu backend.
+  backendReady ??= import('../ops/wasm/register_wasm_training_kernels.ts')
+    .then(() => initBrowserBackend())
+    .then((info) => ({ backend: info.name, notice: info.notice }));
   return backendReady;
 }
 

@@ -56,7 +56,12 @@ function fmtBytes(n: number): string {
 /** Config, checkpoint and model status. */
 function ModelSetup() {
   const s = usePredictions((st) => st);
-  const paths = useEditor((e) => allPaths(e).filter((p) => p.endsWith('.py') && !p.startsWith('_base_/')));
+  const builtinFiles = useEditor((e) => e.builtinFiles);
+  const userFiles = useEditor((e) => e.userFiles);
+  const paths = useMemo(
+    () => allPaths({ ...editorStore.getState(), builtinFiles, userFiles }).filter((p) => p.endsWith('.py') && !p.startsWith('_base_/')),
+    [builtinFiles, userFiles],
+  );
   const fileInput = useRef<HTMLInputElement>(null);
   const [useRun, setUseRun] = useState(false);
   const storedValue = s.checkpoint?.kind === 'stored' ? s.checkpoint.id : '';
@@ -145,8 +150,11 @@ function ModelSetup() {
         <div className="pred-model" data-testid="pred-model">
           <div>
             <strong>{s.model.classes.length} classes</strong> · {s.model.loaded}/{s.model.total} tensors ·{' '}
-            <span className="badge badge-info">{s.model.backend}</span>
+            <span className={`badge ${s.model.backend === 'cpu' ? 'badge-warn' : 'badge-info'}`} title={s.model.backendNotice}>
+              {s.model.backend}
+            </span>
           </div>
+          {s.model.backendNotice && s.model.backend !== 'webgpu' && <div className="pred-dim">{s.model.backendNotice}</div>}
           <div className="pred-dim">
             model keeps scores ≥ {s.model.scoreThr} (test_cfg.rcnn.score_thr){s.model.testScale ? ` · test scale ${s.model.testScale.join('×')}` : ''}
           </div>
