@@ -93,5 +93,24 @@ test('drop an image, see predictions of the tiny checkpoint, move the threshold,
   await page.screenshot({ path: 'test-results/predictions.png' });
   await page.getByTestId('pred-list').getByText('notes.txt').click();
   await expect(page.getByRole('alert').filter({ hasText: 'notes.txt is not an image' })).toBeVisible();
+
+  // Validation set: every demo val image predicted with its ground truth, COCO metrics per class.
+  await page.getByTestId('pred-run-val').click();
+  const table = page.getByTestId('pred-val-results');
+  await expect(table).toContainText('Validation · 16 images', { timeout: 120_000 });
+  await expect(table.locator('tbody tr')).toHaveCount(8);
+  await expect(table).toContainText('bbox mAP');
+  // The class link ranks the images with the most errors of that class first and selects the worst.
+  await table.getByRole('button', { name: 'car' }).click();
+  await expect(page.getByTestId('pane-predictions')).toContainText('Worst images for car');
+  await page.getByRole('button', { name: 'Side by side' }).click();
+  await expect(page.getByTestId('gt-canvas')).toBeVisible();
+  await expect(page.getByTestId('gt-canvas')).toHaveAttribute('data-drawn', /^[1-9]\d*$/);
+  // Keyboard navigation steps through the list.
+  const before = await page.locator('.pred-name').innerText();
+  await page.locator('.pred-footer').click();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.locator('.pred-name')).not.toHaveText(before);
+  await page.screenshot({ path: 'test-results/predictions-val.png' });
   expect(studio.foreignRequests()).toEqual([]);
 });

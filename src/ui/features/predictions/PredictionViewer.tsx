@@ -187,8 +187,12 @@ export function PredictionViewer() {
         <button className="btn" disabled={pos < 0 || pos >= list.length - 1} onClick={() => stepSelection(1)} aria-label="Next image">
           →
         </button>
-        <span className="pred-hint">← / → (or k / j) step through the images</span>
-        {item && <span className="pred-name" title={item.name}>{item.name}</span>}
+        <span className="pred-hint">← → or k j</span>
+        {item && (
+          <span className="pred-name" title={item.name}>
+            {item.name}
+          </span>
+        )}
       </div>
     </div>
   );

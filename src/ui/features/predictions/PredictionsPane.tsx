@@ -247,7 +247,7 @@ function ImageList() {
             <li key={im.id}>
               <button className={`pred-item ${im.id === s.selectedId ? 'active' : ''}`} onClick={() => selectImage(im.id)} data-status={im.status}>
                 <span className="pred-item-name" title={im.name}>
-                  {im.name}
+                  {im.name.slice(im.name.lastIndexOf('/') + 1)}
                 </span>
                 <span className="pred-item-meta">
                   {im.status === 'done' && <span className="pred-tag">{n} det</span>}
