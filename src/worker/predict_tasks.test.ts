@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run as runEval } from '../cli/commands/eval';
 import { BUILTIN_DIR, listBuiltinConfigs } from '../configs/node';
 import { defaultImageDecoder } from '../data/transforms/loading';
 import { analyzeImage } from '../eval/error_analysis';
@@ -150,6 +153,15 @@ describe('Predictor', () => {
     const total = items.reduce((s, it) => s + it.prediction.scores.length, 0);
     expect(bbox.length).toBe(total);
     expect(JSON.parse(r.resultsJson.segm!)[0].segmentation.size).toEqual([128, 256]);
+    // `detstudio eval` reads the results json: its CocoMetric-mode bbox mAP is the metric's.
+    const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    writeFileSync(join(dir, 'results.bbox.json'), r.resultsJson.bbox);
+    const out: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    const code = await runEval(['--ann', join(demoRoot, 'annotations/instancesonly_filtered_gtFine_val.json'), '--results', join(dir, 'results.bbox.json'), '--metric', 'bbox', '--cocometric', '--json']);
+    spy.mockRestore();
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join('\n')).stats.length).toBe(12);
     // The error analysis of the first image accounts for every detection and object.
     const e = analyzeImage(items[0]!.prediction, items[0]!.gt);
     expect(e.tp + e.fp + e.detections.filter((d) => d === 'ignored').length).toBe(items[0]!.prediction.scores.length);
