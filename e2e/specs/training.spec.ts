@@ -6,6 +6,7 @@
  * In CI Chromium's WebGPU adapter is SwiftShader (software), so the worker trains on wasm, as the
  * backend set-up chooses for a fallback adapter; the notice says so.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test } from '../fixtures/studio.ts';
 
 const DEMO = 'demo/mask-rcnn_r18_fpn_8xb2-demo_cityscapes.py';
@@ -110,6 +111,16 @@ test('trains the demo config for two iterations with live charts, a validation a
   await page.waitForFunction(() => window.__detstudio !== undefined);
   await page.getByTestId('nav-checkpoints').click();
   await expect(page.getByTestId('ckpt-row').first()).toContainText('iter_2.pth');
+  // Export: the checkpoint's weights as an MMDetection .pth (PyTorch zip).
+  await page.getByTestId('nav-export').click();
+  await expect(page.getByTestId('export-checkpoint')).toContainText('iter_2.pth');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).first().click()]);
+  expect(dl.suggestedFilename()).toBe('iter_2.pth');
+  const bytes = readFileSync((await dl.path())!);
+  expect(bytes.subarray(0, 2).toString('latin1')).toBe('PK');
+  expect(bytes.includes(Buffer.from('archive/data.pkl'))).toBe(true);
+  await expect(page.getByTestId('export-done')).toContainText('iter_2.pth');
+  await page.screenshot({ path: testInfo.outputPath('export-pane.png') });
   expect(studio.errors).toEqual([]);
   if (calibration.max > 50) {
     // The machine stretched a few-ms task past 50 ms: the long-task assertion would measure the load.
