@@ -112,5 +112,13 @@ test('drop an image, see predictions of the tiny checkpoint, move the threshold,
   await page.keyboard.press('ArrowRight');
   await expect(page.locator('.pred-name')).not.toHaveText(before);
   await page.screenshot({ path: 'test-results/predictions-val.png' });
+
+  // A config whose class count differs from the checkpoint's gets a clear message.
+  await studio.api('createConfig', 'user/three.py', "_base_ = './tiny-fast.py'\nmodel = dict(roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)))\n");
+  await page.getByTestId('nav-predictions').click();
+  await page.getByTestId('pred-config').selectOption('user/three.py');
+  await page.getByTestId('pred-load').click();
+  await expect(page.getByTestId('pred-model-error')).toContainText('predicts 8 classes');
+  await expect(page.getByTestId('pred-model-error')).toContainText('num_classes=3');
   expect(studio.foreignRequests()).toEqual([]);
 });

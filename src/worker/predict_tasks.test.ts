@@ -1,3 +1,4 @@
+import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
@@ -5,7 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as runEval } from '../cli/commands/eval';
+import { loadStateDict, readCheckpoint } from '../checkpoint';
 import { BUILTIN_DIR, listBuiltinConfigs } from '../configs/node';
+import { buildDetector } from '../models';
+import { CheckpointDb } from '../storage/checkpoint_db';
 import { defaultImageDecoder } from '../data/transforms/loading';
 import { analyzeImage } from '../eval/error_analysis';
 import { initBackend } from '../ops/backend';
@@ -18,6 +22,7 @@ import {
   Predictor,
   cropMask,
   imageHeaderSize,
+  resolvePredictConfig,
   sniffImage,
   type PredictEnv,
 } from './predict_tasks';
@@ -98,6 +103,12 @@ describe('Predictor', () => {
     }
   }, 60_000);
 
+  it('loads again while a model is loaded (the old one is freed first)', async () => {
+    const info = await predictor.load(config, { kind: 'file', name: 'again.pth', bytes: ckpt });
+    expect(info.checkpointName).toBe('again.pth');
+    expect(info.loaded).toBe(info.total);
+  }, 60_000);
+
   it('names non-images, corrupt and oversized images', async () => {
     await expect(predictor.predict('notes.txt', new TextEncoder().encode('hello'))).rejects.toBeInstanceOf(NotAnImageError);
     await expect(predictor.predict('empty.png', new Uint8Array(0))).rejects.toThrow(/empty/);
@@ -123,6 +134,7 @@ describe('Predictor', () => {
 
   it('refuses a checkpoint whose class count differs from the config', async () => {
     const other = new Predictor(env);
+    // Refused before any model is built (so the loaded one is untouched).
     const cfg: ConfigSource = {
       kind: 'path',
       path: 'user/three.py',
@@ -136,6 +148,33 @@ describe('Predictor', () => {
     expect((err as Error).message).toMatch(/predicts 8 classes .* num_classes=3/);
     expect(other.info).toBeNull();
   });
+
+  it('loads a checkpoint record of the browser database and predicts exactly as from the .pth', async () => {
+    // The record as training stores it: model-layout float tensors by state_dict key. (One model at
+    // a time: tfjs variable names are global.)
+    predictor.unload();
+    const { cfg } = resolvePredictConfig(config, builtins);
+    const det = buildDetector(cfg.model as Record<string, unknown>);
+    const expected = new Map([...det.stateDict()].map(([k, v]) => [k, v.shape.slice()]));
+    det.dispose();
+    const loaded = loadStateDict(expected, readCheckpoint(ckpt).stateDict, { expectedLayout: 'model' }).loaded;
+    const stateDict = Object.fromEntries([...loaded].filter(([, t]) => t.dtype === 'float32').map(([k, t]) => [k, { dtype: 'float32', shape: t.shape, data: t.data }]));
+    const db = await CheckpointDb.open(`predict-test-${process.pid}`);
+    const now = new Date().toISOString();
+    await db.putRun({ id: 'run1', name: 'demo run', created: now, updated: now, status: 'finished', scalars: [], configText: SMALL });
+    const id = await db.saveCheckpoint('run1', { name: 'epoch_1.pth', meta: { epoch: 1, iter: 10, seed: 0, time: now }, state_dict: stateDict });
+    const fromDb = new Predictor({ ...env, checkpointDb: async () => db });
+    const stored = await fromDb.listStored();
+    expect(stored.map((r) => [r.runName, r.checkpoints.map((c) => c.name)])).toEqual([['demo run', ['epoch_1.pth']]]);
+    await fromDb.load(config, { kind: 'stored', id, name: 'epoch_1.pth' });
+    const a = await fromDb.predict('a.png', demoImage());
+    fromDb.unload();
+    db.close();
+    await predictor.load(config, { kind: 'file', name: 'tiny_mask_rcnn_r50_fpn.pth', bytes: ckpt });
+    const b = await predictor.predict('a.png', demoImage());
+    expect(Array.from(a.scores)).toEqual(Array.from(b.scores));
+    expect(Array.from(a.bboxes)).toEqual(Array.from(b.bboxes));
+  }, 60_000);
 
   it('runs a validation split: ground truth per image, CocoMetric metrics and results json', async () => {
     const items: ValImageResult[] = [];

@@ -328,6 +328,8 @@ export class Predictor {
         { checkpointClasses: k, configClasses: numClasses },
       );
     }
+    // tfjs variables have global names: the previous model must be gone before a new one is built.
+    this.unload();
     let detector: TwoStageDetector;
     try {
       detector = buildDetector(cfg.model as Cfg);
@@ -387,7 +389,6 @@ export class Predictor {
         backend: backend.name,
         backendNotice: backend.notice,
       };
-      this.unload();
       this.model = { detector, adapter: new DetectorAdapter(detector), pipeline, info, cfg };
       return info;
     } catch (e) {
