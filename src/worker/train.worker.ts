@@ -12,6 +12,9 @@ import { createHandler } from './handler.ts';
 import type { FromWorkerMessage } from './protocol.ts';
 import type { TrainEvents, TrainRequests } from './train_protocol.ts';
 import { TrainingService, WeightsStore, demoReader } from './train_tasks.ts';
+import { IndexedDbWeightsCache, fetchWeights, formatWeightsProgress } from '../storage/weights_cache.ts';
+
+let weightsCache: Promise<IndexedDbWeightsCache> | undefined;
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -63,11 +66,18 @@ const service = new TrainingService(
     },
     buildRunner: async (cfg, ctx, opts) => (await import('../runner/build.ts')).buildRunner(cfg, ctx, opts),
     acquireLock,
-    fetchBytes: async (url) => {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`cannot download ${url}: HTTP ${res.status}`);
-      return new Uint8Array(await res.arrayBuffer());
-    },
+    // http(s) load_from: downloaded once with progress, checked against the hash in its file name,
+    // cached in IndexedDB (detstudio-weights) so it is never downloaded twice.
+    fetchBytes: async (url) =>
+      fetchWeights(url, {
+        cache: await (weightsCache ??= IndexedDbWeightsCache.open()),
+        progressIntervalMs: 1000,
+        onProgress: (p) => {
+          const text = formatWeightsProgress(p);
+          handler.emit('log', { level: 'info', text, line: text });
+        },
+        onWarning: (m) => handler.emit('log', { level: 'warning', text: m, line: m }),
+      }),
     storageEstimate,
   },
   (name, payload) => handler.emit(name, payload),
