@@ -21,9 +21,9 @@ import type { DecodedPixels } from '../data/transforms/loading.ts';
 import { CocoMetric, type DetPrediction } from '../eval/coco_metric.ts';
 import type { GtObject } from '../eval/error_analysis.ts';
 import type { MaskPatch } from '../eval/mask.ts';
-import { buildDetector, type DetResult, type TwoStageDetector } from '../models/index.ts';
+import { buildDetector, type DetDataSample, type DetResult, type TwoStageDetector } from '../models/index.ts';
 import { BatchNorm2d } from '../models/layers/nn.ts';
-import { DetectorAdapter, mmdetCheckpointFromRecord } from '../runner/build.ts';
+import { mmdetCheckpointFromRecord } from '../runner/build.ts';
 import type { CheckpointRecord } from '../runner/checkpoint_store.ts';
 import type { StoredCheckpointInfo } from '../storage/checkpoint_db.ts';
 import type {
@@ -266,7 +266,6 @@ function downscale(p: DecodedPixels, maxSide: number): DecodedPixels {
 /** The loaded model and everything needed to run it. */
 interface Loaded {
   detector: TwoStageDetector;
-  adapter: DetectorAdapter;
   pipeline: Compose;
   info: ModelInfo;
   cfg: Cfg;
@@ -389,7 +388,7 @@ export class Predictor {
         backend: backend.name,
         backendNotice: backend.notice,
       };
-      this.model = { detector, adapter: new DetectorAdapter(detector), pipeline, info, cfg };
+      this.model = { detector, pipeline, info, cfg };
       return info;
     } catch (e) {
       detector.dispose();
@@ -445,7 +444,7 @@ export class Predictor {
     }
     const [, ih, iw] = packed.inputs.shape;
     this.checkGpuLimits(model, ih, iw, name);
-    const res: DetResult = (await model.adapter.predict([packed]))[0]!;
+    const res = await this.runModel(model.detector, packed);
     const ms = performance.now() - t0;
     let masks: MaskPatch[] | null = null;
     if (res.masks) {
@@ -467,6 +466,29 @@ export class Predictor {
       labels: res.labels,
       masks,
     };
+  }
+
+  /**
+   * Data preprocessor + `predict` on one packed image. The CHW uint8 image becomes an HWC float32
+   * tensor on the CPU side (an int32 transpose compiles to invalid WGSL in tfjs-backend-webgpu 4.22),
+   * and every tensor made while predicting is freed afterwards.
+   */
+  private async runModel(detector: TwoStageDetector, packed: PackedInputs): Promise<DetResult> {
+    const [c, h, w] = packed.inputs.shape;
+    const src = packed.inputs.data;
+    const hwc = new Float32Array(h * w * c);
+    const plane = h * w;
+    for (let i = 0; i < plane; i++) for (let k = 0; k < c; k++) hwc[i * c + k] = src[k * plane + i]!;
+    const engine = tf.engine() as unknown as { startScope(name?: string): void; endScope(result?: unknown): void };
+    engine.startScope('predict');
+    try {
+      const image = tf.tensor3d(hwc, [h, w, c], 'float32');
+      const samples: DetDataSample[] = [{ metainfo: { ...(packed.data_samples.metainfo as DetDataSample['metainfo']) } }];
+      const inputs = detector.dataPreprocessor.forward([image], samples);
+      return (await detector.predict(inputs, samples, true))[0]!;
+    } finally {
+      engine.endScope();
+    }
   }
 
   /** Refuses a network input whose largest feature map exceeds the GPU's storage-buffer limit. */
