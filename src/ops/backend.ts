@@ -233,8 +233,10 @@ function webgpuNotice(adapterInfo: AdapterSummary, fallback: boolean, verb: stri
 }
 
 async function activateWasm(options: InitBackendOptions): Promise<{ simd: boolean; threads: number }> {
-  if (options.wasmThreads === false) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  // Import first: the wasm package registers the WASM_HAS_MULTITHREAD_SUPPORT flag on import, and
+  // tfjs refuses to set an unregistered flag (the backend itself initialises only at setBackend).
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (options.wasmThreads === false) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (options.wasmPaths != null) {
     wasm.setWasmPaths(options.wasmPaths);
   } else if (isNode) {

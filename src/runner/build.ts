@@ -75,9 +75,17 @@ export class DetectorAdapter implements RunnerModel<PackedInputs, DetResult> {
 
   private inputs(batch: PackedInputs[]): { inputs: tf.Tensor4D; samples: DetDataSample[] } {
     const samples = batch.map((p) => toModelSample(p));
+    // CHW → HWC on the CPU side, as float32: an int32 transpose compiles to invalid WGSL on tfjs's
+    // WebGPU backend (wrong inputs there), and the pixel values are exact in float32 anyway.
     const images = batch.map((p) => {
       const [c, h, w] = p.inputs.shape;
-      return tf.tidy(() => tf.transpose(tf.tensor3d(p.inputs.data, [c, h, w], 'int32'), [1, 2, 0]) as tf.Tensor3D);
+      const src = p.inputs.data;
+      const hwc = new Float32Array(c * h * w);
+      for (let k = 0; k < c; k++) {
+        const plane = k * h * w;
+        for (let i = 0; i < h * w; i++) hwc[i * c + k] = src[plane + i]!;
+      }
+      return tf.tensor3d(hwc, [h, w, c], 'float32');
     });
     const inputs = this.detector.dataPreprocessor.forward(images, samples);
     tf.dispose(images);
