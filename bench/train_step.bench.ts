@@ -14,7 +14,7 @@
  *   torchvision's Mask R-CNN (NOT MMDetection's) shaped like the tiny model, single-threaded on the
  *   same CPU, and the ratio wasm / torch is reported.
  *
- * Env: BENCH_ITERS (default 4), BENCH_WARMUP (default 2), BENCH_PYTHON (default python3), BENCH_R50,
+ * Env: BENCH_ITERS (default 4), BENCH_WARMUP (default 2), BENCH_PYTHON (default: python3, else /usr/bin/python3), BENCH_R50,
  * BENCH_R50_FULL, BENCH_PROFILE=0 to skip the kernel profile.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -71,9 +71,10 @@ function r50Config(scale: [number, number]): Record<string, unknown> {
 }
 
 function torchBench(): Record<string, unknown> | null {
-  const py = process.env.BENCH_PYTHON ?? 'python3';
-  const probe = spawnSync(py, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
-  if (probe.status !== 0) return null;
+  // a pyenv / venv python3 on PATH may lack torch while the system one (Debian python3-torch) has it
+  const candidates = process.env.BENCH_PYTHON ? [process.env.BENCH_PYTHON] : ['python3', '/usr/bin/python3'];
+  const py = candidates.find((c) => spawnSync(c, ['-c', 'import torch, torchvision'], { encoding: 'utf8' }).status === 0);
+  if (!py) return null;
   const script = fileURLToPath(new URL('./torch_train_step.py', import.meta.url));
   const res = spawnSync(py, [script, String(Math.max(ITERS, 3)), String(WARMUP)], { encoding: 'utf8', timeout: 1_800_000 });
   const line = res.stdout.trim().split('\n').pop() ?? '';

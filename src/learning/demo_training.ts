@@ -214,6 +214,8 @@ export interface LearningResult {
   cpuS: number;
   /** Last training log line. */
   lastLog: string;
+  /** Logged training scalars (window means of the logger interval: `loss`, `loss_rpn_cls`, …). */
+  trainLogs: Array<Record<string, number>>;
 }
 
 /**
@@ -226,21 +228,25 @@ export async function learnDemo(o: LearningOptions, onLog: (line: string) => voi
   const c0 = process.cpuUsage();
   const curve: LearningPoint[] = [];
   let lastLog = '';
+  const trainLogs: Array<Record<string, number>> = [];
   const point = (iter: number, m: Record<string, unknown>) => {
     const p = { iter, bboxMAP: Number(m['coco/bbox_mAP']), segmMAP: Number(m['coco/segm_mAP']) };
     curve.push(p);
     const c = process.cpuUsage(c0);
     onLog(`[${((performance.now() - t0) / 1000).toFixed(0)} s wall, ${((c.user + c.system) / 1e6).toFixed(0)} s cpu] iter ${iter}: bbox mAP ${p.bboxMAP.toFixed(3)}, segm mAP ${p.segmMAP.toFixed(3)}`);
   };
+  let runner: BuiltRunner['runner'] | null = null;
   const built = await buildRunner(learningConfig(o), fileContext(), {
     mode: 'train',
     listener: (e) => {
       if (e.type === 'train-log') {
         lastLog = e.text;
+        trainLogs.push(e.tag);
         onLog(e.text);
-      } else if (e.type === 'val-metrics') point(e.step, e.metrics);
+      } else if (e.type === 'val-metrics') point(runner?.iter ?? 0, e.metrics);
     },
   });
+  runner = built.runner;
   try {
     const m0 = await built.runner.val();
     if (curve.length === 0) point(0, m0); // the val loop's own event normally records it
@@ -249,5 +255,5 @@ export async function learnDemo(o: LearningOptions, onLog: (line: string) => voi
     built.detector.dispose();
   }
   const c = process.cpuUsage(c0);
-  return { curve, wallS: (performance.now() - t0) / 1000, cpuS: (c.user + c.system) / 1e6, lastLog };
+  return { curve, wallS: (performance.now() - t0) / 1000, cpuS: (c.user + c.system) / 1e6, lastLog, trainLogs };
 }
