@@ -55,6 +55,8 @@ export interface TrainingState {
   weights: ImportedWeights[];
   /** `load_from` override for the next start (an imported weights uri), or null. */
   loadFrom: string | null;
+  /** Dataset the next start trains on: an imported dataset's id, or null for the bundled demo. */
+  datasetId: string | null;
   /** Extra `--cfg-options` for the next start, one `key=value` per whitespace-separated token. */
   cfgOptionsText: string;
   /** Last error of a UI action (start refused, export failed…). */
@@ -87,6 +89,7 @@ export function initialTrainingState(): TrainingState {
     storage: null,
     weights: [],
     loadFrom: null,
+    datasetId: null,
     cfgOptionsText: '',
     actionError: null,
   };
@@ -273,7 +276,7 @@ export function showRun(runId: string, runName: string, rows: ReadonlyArray<Reco
 }
 
 /** Setters used by the panes. */
-export function setTrainingFields(patch: Partial<Pick<TrainingState, 'runs' | 'checkpoints' | 'storage' | 'weights' | 'loadFrom' | 'cfgOptionsText' | 'actionError' | 'runName' | 'backend'>>): void {
+export function setTrainingFields(patch: Partial<Pick<TrainingState, 'runs' | 'checkpoints' | 'storage' | 'weights' | 'loadFrom' | 'datasetId' | 'cfgOptionsText' | 'actionError' | 'runName' | 'backend'>>): void {
   trainingStore.setState(patch);
 }
 

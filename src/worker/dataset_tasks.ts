@@ -316,6 +316,33 @@ export interface DatasetEnv {
   now(): number;
 }
 
+/**
+ * The file tree of a stored dataset (same-origin URL, a granted folder handle, or its OPFS copy).
+ * Shared by the dataset worker and the training worker. A handle whose read permission is not
+ * granted raises {@link PermissionNeededError} (grant it in the Dataset pane).
+ */
+export async function openRecordTree(
+  r: DatasetRecord,
+  env: { opfsRoot(): Promise<DirHandleLike | null>; fetch: typeof fetch },
+  liveHandle?: DirHandleLike,
+): Promise<FileTree> {
+  const s = r.source;
+  if (s.kind === 'url') return new UrlFileTree(s.baseUrl, r.paths, env.fetch);
+  if (s.kind === 'handle') {
+    const h = liveHandle ?? (s.handle as DirHandleLike);
+    if (typeof h?.getDirectoryHandle !== 'function') throw new Error(`The stored folder handle of '${r.name}' is not usable; import the folder again.`);
+    const perm = h.queryPermission ? await h.queryPermission({ mode: 'read' }) : 'granted';
+    if (perm !== 'granted') throw new PermissionNeededError(s.folderName);
+    return new LazyHandleTree(h);
+  }
+  const root = await env.opfsRoot();
+  if (!root) throw new Error('The origin private file system is not available.');
+  let dir = root;
+  for (const p of s.dir.split('/')) dir = await dir.getDirectoryHandle(p);
+  if (s.zip) return ZipFileTree.open(blobSource(await (await dir.getFileHandle(s.zip)).getFile()));
+  return new LazyHandleTree(dir);
+}
+
 /** OPFS folder holding the copies of imported datasets. */
 export const OPFS_DATASETS_DIR = 'datasets';
 /** The training filter the browser applies when no config says otherwise (the Cityscapes config's). */
@@ -491,21 +518,7 @@ export class DatasetService {
   }
 
   private async treeOf(r: DatasetRecord): Promise<FileTree> {
-    const s = r.source;
-    if (s.kind === 'url') return new UrlFileTree(s.baseUrl, r.paths, this.env.fetch);
-    if (s.kind === 'handle') {
-      const h = this.liveHandles.get(r.id) ?? (s.handle as DirHandleLike);
-      if (typeof h?.getDirectoryHandle !== 'function') throw new Error(`The stored folder handle of '${r.name}' is not usable; import the folder again.`);
-      const perm = h.queryPermission ? await h.queryPermission({ mode: 'read' }) : 'granted';
-      if (perm !== 'granted') throw new PermissionNeededError(s.folderName);
-      return new LazyHandleTree(h);
-    }
-    const root = await this.env.opfsRoot();
-    if (!root) throw new Error('The origin private file system is not available.');
-    let dir = root;
-    for (const p of s.dir.split('/')) dir = await dir.getDirectoryHandle(p);
-    if (s.zip) return ZipFileTree.open(blobSource(await (await dir.getFileHandle(s.zip)).getFile()));
-    return new LazyHandleTree(dir);
+    return openRecordTree(r, { opfsRoot: () => this.env.opfsRoot(), fetch: this.env.fetch }, this.liveHandles.get(r.id));
   }
 
   /** Opens a dataset: its image list, classes, statistics, dropped images and report. */

@@ -12,6 +12,9 @@ import { createHandler } from './handler.ts';
 import type { FromWorkerMessage } from './protocol.ts';
 import type { TrainEvents, TrainRequests } from './train_protocol.ts';
 import { TrainingService, WeightsStore, demoReader } from './train_tasks.ts';
+import { DatasetDb } from '../storage/dataset_db.ts';
+import { type DirHandleLike, openRecordTree } from './dataset_tasks.ts';
+import { importedDatasetReader } from './imported_dataset_reader.ts';
 import { IndexedDbWeightsCache, fetchWeights, formatWeightsProgress } from '../storage/weights_cache.ts';
 
 let weightsCache: Promise<IndexedDbWeightsCache> | undefined;
@@ -49,9 +52,25 @@ const service = new TrainingService(
     openWeights: () => WeightsStore.open(),
     datasetReader: (source) => {
       if (source.kind === 'demo') return demoReader(fetch.bind(globalThis));
-      // Hook for the dataset pane: imported datasets are read from its store (OPFS / file handles).
-      return async () => {
-        throw new Error(`dataset '${source.datasetId}': training on imported datasets is not connected yet; train on the demo dataset`);
+      // A dataset imported in the Dataset pane: its record (converted annotations, file list) from
+      // IndexedDB, its images from OPFS or the granted folder handle.
+      let reader: Promise<(path: string) => Promise<Uint8Array>> | undefined;
+      return async (path: string) => {
+        reader ??= (async () => {
+          const db = await DatasetDb.open();
+          const record = await db.get(source.datasetId);
+          if (!record) throw new Error(`dataset '${source.datasetId}' is not in this browser any more; import it again in the Dataset pane`);
+          const tree = await openRecordTree(record, {
+            opfsRoot: async () => {
+              const storage = (navigator as Navigator & { storage?: StorageManager }).storage;
+              return storage?.getDirectory ? ((await storage.getDirectory()) as unknown as DirHandleLike) : null;
+            },
+            fetch: (input, init) => fetch(input, init),
+          });
+          return importedDatasetReader(record, tree);
+        })();
+        reader.catch(() => (reader = undefined));
+        return (await reader)(path);
       };
     },
     decodeImage: createBitmapImageDecoder(),

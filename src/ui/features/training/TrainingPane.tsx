@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { openFile, useEditor } from '../../../store/editor_store.ts';
+import { refreshDatasets, useDatasets } from '../../../store/dataset_store.ts';
 import { setTrainingFields, useTraining, useTrainingFields, type ScalarColumns } from '../../../store/training_store.ts';
+import { DEMO_DATASET_ID } from '../../../worker/dataset_protocol.ts';
 import { PerClassTable } from './PerClassTable.tsx';
 import { ScalarChart } from './ScalarChart.tsx';
 import { control, download, exportAndDownload, openRun, refreshRuns, refreshWeights, startTraining } from './training_bridge.ts';
@@ -69,7 +71,12 @@ function StatusStrip() {
 
 function Toolbar() {
   const openPath = useEditor((e) => e.openPath);
-  const t = useTrainingFields((x) => ({ status: x.status, cfgOptionsText: x.cfgOptionsText, loadFrom: x.loadFrom, weights: x.weights }));
+  const t = useTrainingFields((x) => ({ status: x.status, cfgOptionsText: x.cfgOptionsText, loadFrom: x.loadFrom, weights: x.weights, datasetId: x.datasetId }));
+  const datasets = useDatasets((d) => d.datasets).filter((d) => d.id !== DEMO_DATASET_ID);
+  useEffect(() => {
+    // The imported datasets a run may train on (listed by the dataset worker).
+    refreshDatasets().catch(() => undefined);
+  }, []);
   const active = t.status === 'starting' || t.status === 'running' || t.status === 'paused' || t.status === 'pausing' || t.status === 'stopping';
   return (
     <div className="panel-head train-toolbar">
@@ -90,6 +97,17 @@ function Toolbar() {
           spellCheck={false}
           onChange={(e) => setTrainingFields({ cfgOptionsText: e.target.value })}
         />
+      </label>
+      <label className="train-field narrow">
+        <span className="muted">dataset</span>
+        <select data-testid="train-dataset" value={t.datasetId ?? ''} disabled={active} onChange={(e) => setTrainingFields({ datasetId: e.target.value || null })}>
+          <option value="">demo (synthetic Cityscapes)</option>
+          {datasets.map((d) => (
+            <option key={d.id} value={d.id}>
+              {d.name}
+            </option>
+          ))}
+        </select>
       </label>
       <label className="train-field narrow">
         <span className="muted">load_from</span>

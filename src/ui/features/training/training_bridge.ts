@@ -13,7 +13,7 @@ import {
   type TrainEventRecord,
 } from '../../../store/training_store.ts';
 import { getTrainClient, type TrainClient } from '../../../worker/train_client.ts';
-import type { ByteProgress, ExportFormat, StartedInfo, TrainEvents } from '../../../worker/train_protocol.ts';
+import type { ByteProgress, DatasetSource, ExportFormat, StartedInfo, TrainEvents } from '../../../worker/train_protocol.ts';
 
 const EVENT_NAMES: Array<keyof TrainEvents> = ['status', 'backend', 'log', 'train-log', 'val-metrics', 'progress', 'checkpoint-saved', 'checkpoint-deleted'];
 
@@ -61,6 +61,12 @@ function fail(err: unknown): void {
 }
 
 /** Starts training the config open in the editor on the demo dataset. */
+/** The dataset chosen in the Training pane (the bundled demo unless an imported one is picked). */
+function datasetSource(): DatasetSource {
+  const id = trainingStore.getState().datasetId;
+  return id ? { kind: 'imported', datasetId: id } : { kind: 'demo' };
+}
+
 export async function startTraining(opts: { path?: string; cfgOptions?: string[] } = {}): Promise<StartedInfo | null> {
   const ed = editorStore.getState();
   const userFiles: Record<string, string> = {};
@@ -72,7 +78,7 @@ export async function startTraining(opts: { path?: string; cfgOptions?: string[]
       path,
       userFiles,
       cfgOptions: opts.cfgOptions ?? startCfgOptions(trainingStore.getState()),
-      dataset: { kind: 'demo' },
+      dataset: datasetSource(),
     });
     setTrainingFields({ runName: info.runName, backend: info.backend });
     void refreshRuns();
@@ -87,7 +93,7 @@ export async function startTraining(opts: { path?: string; cfgOptions?: string[]
 export async function resumeFromCheckpoint(runId: string, checkpointId?: string): Promise<StartedInfo | null> {
   setTrainingFields({ actionError: null });
   try {
-    const info = await trainClient().request('resumeFrom', { runId, checkpointId, dataset: { kind: 'demo' } });
+    const info = await trainClient().request('resumeFrom', { runId, checkpointId, dataset: datasetSource() });
     const rows = await trainClient().request('runScalars', { runId });
     showRun(runId, info.runName, rows);
     setTrainingFields({ runName: info.runName, backend: info.backend });
