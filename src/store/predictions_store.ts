@@ -44,7 +44,14 @@ export interface PredImage {
 }
 
 /** The chosen checkpoint, as shown. */
-export type CheckpointChoice = { kind: 'file'; name: string; sizeBytes: number } | { kind: 'stored'; id: string; name: string; runName: string };
+export type CheckpointChoice =
+  | { kind: 'file'; name: string; sizeBytes: number }
+  | { kind: 'stored'; id: string; name: string; runName: string }
+  | { kind: 'url'; url: string; name: string };
+
+/** MMDetection's COCO-trained Mask R-CNN R50-FPN 1x weights (the model zoo's file; 80 classes). */
+export const COCO_MASK_RCNN_URL =
+  'https://download.openmmlab.com/mmdetection/v2.0/mask_rcnn/mask_rcnn_r50_fpn_1x_coco/mask_rcnn_r50_fpn_1x_coco_20200205-d4b0c5d6.pth';
 
 /** Viewer layout. */
 export type PredictionView = 'overlay' | 'side';
@@ -192,6 +199,13 @@ export function chooseCheckpointFile(name: string, bytes: Uint8Array): void {
   predictionsStore.setState({ checkpoint: { kind: 'file', name, sizeBytes: bytes.byteLength } });
 }
 
+/** Chooses checkpoint weights by URL (downloaded once by the worker, hash-checked and cached). */
+export function chooseCheckpointUrl(url: string): void {
+  checkpointBytes = null;
+  const name = url.split('/').pop() || url;
+  predictionsStore.setState({ checkpoint: { kind: 'url', url, name } });
+}
+
 /** Chooses a checkpoint of the browser's database. */
 export function chooseStoredCheckpoint(id: string, name: string, runName: string): void {
   checkpointBytes = null;
@@ -231,7 +245,12 @@ export async function loadModel(userFiles: Record<string, string>, useRunConfig 
     predictionsStore.setState({ modelStatus: 'error', modelError: 'Choose a checkpoint first: a stored run checkpoint, or drop a .pth / .safetensors file.' });
     return;
   }
-  const checkpoint: CheckpointSource = c.kind === 'file' ? { kind: 'file', name: c.name, bytes: checkpointBytes! } : { kind: 'stored', id: c.id, name: c.name };
+  const checkpoint: CheckpointSource =
+    c.kind === 'file'
+      ? { kind: 'file', name: c.name, bytes: checkpointBytes! }
+      : c.kind === 'url'
+        ? { kind: 'url', url: c.url, name: c.name }
+        : { kind: 'stored', id: c.id, name: c.name };
   const config: ConfigSource = (useRunConfig && runConfig(s)) || { kind: 'path', path: s.configPath, userFiles };
   predictionsStore.setState({ modelStatus: 'loading', modelError: null });
   try {

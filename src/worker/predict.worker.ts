@@ -8,6 +8,7 @@ import type { DecodedPixels } from '../data/transforms/loading.ts';
 import { currentBackend } from '../ops/backend.ts';
 import { initBrowserBackend } from '../ops/backend_browser.ts';
 import { CheckpointDb } from '../storage/checkpoint_db.ts';
+import { IndexedDbWeightsCache, fetchWeights } from '../storage/weights_cache.ts';
 import { createHandler } from './handler.ts';
 import type { PredictEvents, PredictRequests } from './predict_protocol.ts';
 import { Predictor } from './predict_tasks.ts';
@@ -43,6 +44,7 @@ async function decodeImage(bytes: Uint8Array, _name: string, maxSide?: number): 
 }
 
 let db: Promise<CheckpointDb> | null = null;
+let weightsCache: Promise<IndexedDbWeightsCache> | undefined;
 const predictor = new Predictor({
   builtins: BUILTIN_FILES,
   decodeImage,
@@ -51,6 +53,8 @@ const predictor = new Predictor({
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
   },
+  // MMDetection's COCO weights (or any checkpoint URL): once, hash-checked, cached in IndexedDB.
+  fetchWeights: async (url) => fetchWeights(url, { cache: await (weightsCache ??= IndexedDbWeightsCache.open()) }),
   checkpointDb: () => (db ??= CheckpointDb.open()),
   limits: () => currentBackend()?.limits ?? null,
   backend: () => {

@@ -17,7 +17,11 @@ export type ConfigSource =
   | { kind: 'text'; name: string; text: string };
 
 /** Where the weights come from: a dropped `.pth` / `.safetensors`, or a checkpoint in IndexedDB. */
-export type CheckpointSource = { kind: 'file'; name: string; bytes: Uint8Array } | { kind: 'stored'; id: string; name: string };
+export type CheckpointSource =
+  | { kind: 'file'; name: string; bytes: Uint8Array }
+  | { kind: 'stored'; id: string; name: string }
+  /** An http(s) URL (e.g. MMDetection's COCO weights): downloaded once, hash-checked, cached. */
+  | { kind: 'url'; url: string; name: string };
 
 /** What `load` reports about the model it built. */
 export interface ModelInfo {

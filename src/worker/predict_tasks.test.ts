@@ -149,6 +149,25 @@ describe('Predictor', () => {
     expect(other.info).toBeNull();
   });
 
+  it('reads weights from a URL through the host download (COCO weights), refusing non-http and hosts without downloads', async () => {
+    const urls: string[] = [];
+    const other = new Predictor({ ...env, fetchWeights: async (u) => (urls.push(u), ckpt) });
+    const cfg: ConfigSource = {
+      kind: 'path',
+      path: 'user/three.py',
+      userFiles: {
+        ...(config as { userFiles: Record<string, string> }).userFiles,
+        'user/three.py': "_base_ = './tiny-small.py'\nmodel = dict(roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)))\n",
+      },
+    };
+    // The downloaded bytes are parsed like a dropped file: here the class-count check sees them.
+    const err = await other.load(cfg, { kind: 'url', url: 'https://example.org/w-d4b0c5d6.pth', name: 'w-d4b0c5d6.pth' }).catch((e: unknown) => e);
+    expect(urls).toEqual(['https://example.org/w-d4b0c5d6.pth']);
+    expect(err).toBeInstanceOf(ClassCountMismatchError);
+    await expect(other.load(cfg, { kind: 'url', url: 'file:///etc/passwd', name: 'x' })).rejects.toThrow(/not an http\(s\) URL/);
+    await expect(new Predictor(env).load(cfg, { kind: 'url', url: 'https://example.org/w.pth', name: 'w.pth' })).rejects.toThrow(/Downloads are not available/);
+  });
+
   it('loads a checkpoint record of the browser database and predicts exactly as from the .pth', async () => {
     // The record as training stores it: model-layout float tensors by state_dict key. (One model at
     // a time: tfjs variable names are global.)

@@ -97,6 +97,11 @@ export interface PredictEnv {
   decodeImage(bytes: Uint8Array, name: string, maxSide?: number): Promise<DecodedPixels>;
   /** Reads a URL (validation images and annotation files). */
   fetchBytes(url: string): Promise<Uint8Array>;
+  /**
+   * Downloads checkpoint weights from an http(s) URL, once (the host caches them and checks the hash
+   * in the file name). Absent where downloads are not possible.
+   */
+  fetchWeights?(url: string): Promise<Uint8Array>;
   /** Opens the checkpoint database (absent where there is none, e.g. Node). */
   checkpointDb?(): Promise<{
     listRuns(): Promise<Array<{ id: string; name: string; configText?: string }>>;
@@ -297,6 +302,12 @@ export class Predictor {
   }
 
   private async stateDictOf(source: CheckpointSource): Promise<Map<string, TensorRecord>> {
+    if (source.kind === 'url') {
+      if (!/^https?:\/\//.test(source.url)) throw new CheckpointLoadError(`'${source.url}' is not an http(s) URL.`);
+      if (!this.env.fetchWeights) throw new CheckpointLoadError('Downloads are not available here: download the file yourself and drop it.');
+      const bytes = await this.env.fetchWeights(source.url);
+      return this.stateDictOf({ kind: 'file', name: source.name, bytes });
+    }
     if (source.kind === 'file') {
       try {
         return readCheckpoint(source.bytes).stateDict;

@@ -2,7 +2,9 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { editorStore, allPaths, useEditor } from '../../../store/editor_store.ts';
 import {
   addImages,
+  COCO_MASK_RCNN_URL,
   chooseCheckpointFile,
+  chooseCheckpointUrl,
   chooseStoredCheckpoint,
   clearImages,
   imageErrors,
@@ -115,6 +117,14 @@ function ModelSetup() {
         <button className="btn" onClick={() => fileInput.current?.click()}>
           Choose .pth / .safetensors…
         </button>
+        <button
+          className="btn"
+          data-testid="pred-coco-weights"
+          title={`Downloads ${COCO_MASK_RCNN_URL} once (checked against the hash in its name, then cached in this browser). Use it with an 80-class COCO config.`}
+          onClick={() => chooseCheckpointUrl(COCO_MASK_RCNN_URL)}
+        >
+          COCO weights
+        </button>
         <input
           ref={fileInput}
           type="file"
@@ -130,7 +140,11 @@ function ModelSetup() {
       </div>
       {s.checkpoint && (
         <div className="pred-chosen" data-testid="pred-chosen">
-          {s.checkpoint.kind === 'file' ? `${s.checkpoint.name} (${fmtBytes(s.checkpoint.sizeBytes)})` : `${s.checkpoint.runName} / ${s.checkpoint.name}`}
+          {s.checkpoint.kind === 'file'
+            ? `${s.checkpoint.name} (${fmtBytes(s.checkpoint.sizeBytes)})`
+            : s.checkpoint.kind === 'url'
+              ? `${s.checkpoint.url} (downloaded once, then cached)`
+              : `${s.checkpoint.runName} / ${s.checkpoint.name}`}
         </div>
       )}
       {s.checkpoint?.kind === 'stored' && runOf(s.checkpoint.id)?.configText && (
