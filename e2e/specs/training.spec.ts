@@ -7,6 +7,7 @@
  * backend set-up chooses for a fallback adapter; the notice says so.
  */
 import { readFileSync } from 'node:fs';
+import { unzipSync } from 'fflate';
 import { expect, test } from '../fixtures/studio.ts';
 
 const DEMO = 'demo/mask-rcnn_r18_fpn_8xb2-demo_cityscapes.py';
@@ -120,6 +121,14 @@ test('trains the demo config for two iterations with live charts, a validation a
   expect(bytes.subarray(0, 2).toString('latin1')).toBe('PK');
   expect(bytes.includes(Buffer.from('archive/data.pkl'))).toBe(true);
   await expect(page.getByTestId('export-done')).toContainText('iter_2.pth');
+  // The MMDetection bundle: bundle-relative config, the weights and the demo's annotation jsons.
+  const [bundleDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).nth(3).click()]);
+  expect(bundleDl.suggestedFilename()).toMatch(/_iter_2_mmdet_bundle\.zip$/);
+  const bundle = unzipSync(new Uint8Array(readFileSync((await bundleDl.path())!)));
+  expect(Object.keys(bundle)).toEqual(expect.arrayContaining([
+    'config.py', 'README.md', 'weights/iter_2.pth', 'data/cityscapes/annotations/instancesonly_filtered_gtFine_val.json',
+  ]));
+  expect(new TextDecoder().decode(bundle['config.py'])).toContain("data_root='data/cityscapes/'");
   await page.screenshot({ path: testInfo.outputPath('export-pane.png') });
   expect(studio.errors).toEqual([]);
   if (calibration.max > 50) {

@@ -92,7 +92,7 @@ export interface StorageInfo {
 }
 
 /** Export formats. */
-export type ExportFormat = 'pth' | 'safetensors' | 'config' | 'log' | 'scalars';
+export type ExportFormat = 'pth' | 'safetensors' | 'bundle' | 'config' | 'log' | 'scalars';
 
 /** An exported file: bytes (transferred) and a suggested file name. */
 export interface ExportedFile {

@@ -7,6 +7,7 @@
 import 'fake-indexeddb/auto';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../checkpoint/index.ts';
 import type { BuiltRunner } from '../runner/build.ts';
@@ -232,6 +233,12 @@ describe('TrainingService', () => {
     expect(log).toMatch(/ - mmengine - INFO - Iter\(train\) \[6\/6\]/);
     const scalars = new TextDecoder().decode((await svc.exportFile({ runId: started.runId, format: 'scalars' })).bytes);
     expect(scalars.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)[0]).toHaveProperty('lr');
+    // The MMDetection bundle: config (load_from → the bundled weights), weights, logs, README.
+    const bundle = await svc.exportFile({ runId: started.runId, checkpointId: ckpts[2]!.id, format: 'bundle' });
+    const files = unzipSync(bundle.bytes);
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['config.py', 'README.md', 'logs/vis_data/scalars.json', `weights/${ckpts[2]!.name}`]));
+    expect(new TextDecoder().decode(files['config.py'])).toContain(`load_from = 'weights/${ckpts[2]!.name}'`);
+    expect([...readCheckpoint(files[`weights/${ckpts[2]!.name}`]!).stateDict.keys()].sort()).toEqual(['fc.bias', 'fc.weight']);
   });
 
   it('resumes from a checkpoint with the lr and losses of an uninterrupted run', async () => {

@@ -367,7 +367,10 @@ export class TrainingService {
     const created = new Date();
     const name = req.runName ?? `${req.path.split('/').pop()!.replace(/\.py$/, '')} · ${created.toISOString().slice(0, 16).replace('T', ' ')}`;
     const runId = `run-${created.getTime().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
-    await db.putRun({ id: runId, name, created: created.toISOString(), updated: created.toISOString(), configText: text, status: 'running', scalars: [] });
+    await db.putRun({
+      id: runId, name, created: created.toISOString(), updated: created.toISOString(), configText: text, status: 'running', scalars: [],
+      ...(req.dataset.kind === 'imported' ? { datasetId: req.dataset.datasetId } : {}),
+    });
     return this.launch(runId, name, cfg, text, req.dataset, req.backend, undefined);
   }
 
@@ -669,6 +672,49 @@ export class TrainingService {
   }
 
   /** Exports a checkpoint or a run's config / logs. */
+  /**
+   * The MMDetection bundle (.zip): the run's resolved config with bundle-relative data paths and
+   * `load_from` the bundled weights, the weights, the converted annotation jsons read from the run's
+   * dataset, the logged scalars and a README with the tools/ commands (see src/export/bundle.ts).
+   */
+  private async exportBundle(
+    run: RunRow, obj: Record<string, unknown>, stem: string, base: string, progress: (p: ByteProgress) => void,
+  ): Promise<ExportedFile> {
+    if (!run.configText) throw new Error('this run has no stored config to bundle');
+    const path = `${CONFIG_ROOT}/__run__.py`;
+    const res = resolveConfig(path, new MemoryFS({ [path]: run.configText }), { builtinRoot: CONFIG_ROOT });
+    if (!res.ok) throw new Error(`the run's stored config no longer resolves: ${formatConfigError(res.error)}`);
+    const { buildBundle, collectDataRoots } = await import('../export/bundle.ts');
+    const read = this.env.datasetReader(run.datasetId ? { kind: 'imported', datasetId: run.datasetId } : { kind: 'demo' });
+    const annotations = new Map<string, Uint8Array>();
+    for (const m of collectDataRoots(res.cfg)) {
+      for (const a of m.annFiles) {
+        progress({ phase: `reading ${a}`, done: 0, total: 1 });
+        annotations.set(m.from + a, await read(m.from + a));
+      }
+    }
+    delete obj.optimizer;
+    delete obj.param_schedulers;
+    delete obj.message_hub;
+    progress({ phase: 'serialising', done: 0, total: 1 });
+    const weightParts = writePthParts(obj);
+    const weights = new Uint8Array(weightParts.reduce((n, p) => n + p.byteLength, 0));
+    let off = 0;
+    for (const p of weightParts) {
+      weights.set(p, off);
+      off += p.byteLength;
+    }
+    const rows = await this.runScalars(run.id);
+    const enc = new TextEncoder();
+    const logs = [{ path: 'vis_data/scalars.json', bytes: enc.encode(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '')) }];
+    const lines = this.textLogs.get(run.id);
+    if (lines) logs.push({ path: `${base}.log`, bytes: enc.encode(lines.join('\n') + '\n') });
+    progress({ phase: 'zipping', done: 0, total: 1 });
+    const bundle = buildBundle({ cfg: res.cfg, configName: base, weights, weightsName: `${stem}.pth`, annotations, logs });
+    progress({ phase: 'done', done: 1, total: 1 });
+    return { fileName: `${base}_${stem}_mmdet_bundle.zip`, mime: 'application/zip', bytes: bundle.zip };
+  }
+
   async exportFile(
     req: { runId: string; checkpointId?: string; format: ExportFormat; withOptimizer?: boolean },
     progress: (p: ByteProgress) => void = () => undefined,
@@ -697,6 +743,7 @@ export class TrainingService {
     const { mmdetCheckpointFromRecord } = await import('../runner/build.ts');
     const obj = mmdetCheckpointFromRecord(record);
     const stem = record.name.replace(/\.pth$/, '');
+    if (req.format === 'bundle') return this.exportBundle(run, obj, stem, base, progress);
     let parts: Uint8Array[];
     if (req.format === 'pth') {
       if (!req.withOptimizer) {
