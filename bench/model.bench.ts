@@ -68,7 +68,7 @@ async function onBackend(prefer?: BackendName): Promise<Record<string, unknown>>
   let stepReads = 0;
   let peak = 0;
   for (let i = 0; i <= ITERS; i++) {
-    model.eval();
+    model.train(false);
     const f = await countReads(async () => {
       const fs = model.extractFeat(input);
       await fs[fs.length - 1]!.data();

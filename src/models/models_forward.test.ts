@@ -27,7 +27,7 @@ let input: tf.Tensor4D;
 beforeAll(async () => {
   await initBackend({ prefer: 'cpu' });
   model = buildTinyDetector();
-  model.eval();
+  model.train(false);
   input = readNchwAsNhwc([1, 3, 128, 192], 'tiny-mask-rcnn', 'input.bin');
 });
 

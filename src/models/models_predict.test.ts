@@ -47,7 +47,7 @@ describe('tiny Mask R-CNN predict vs MMDetection 3.3 (cpu)', () => {
     await initBackend({ prefer: 'cpu' });
     const cfg = readFixtureJson<Record<string, unknown>>('mmdet-predict', 'case_0', 'config.json');
     model = buildTinyDetector(cfg);
-    model.eval();
+    model.train(false);
     input = readNchwAsNhwc([1, 3, 128, 192], 'mmdet-predict', 'case_0', 'input.bin');
     resTrue = (await model.predict(input, [sample()], true))[0]!;
     resFalse = (await model.predict(input, [sample()], false))[0]!;

@@ -21,7 +21,7 @@ export interface RunnerModel<S = unknown, P = unknown> {
   loss(batch: S[]): LossOutput | Promise<LossOutput>;
   /** Forward in predict mode; one prediction per sample. */
   predict(batch: S[]): P[] | Promise<P[]>;
-  /** Switches train/eval behaviour (`model.train()` / `model.eval()`). */
+  /** Switches train/inference behaviour (`model.train(mode)`). */
   setTraining?(training: boolean): void;
   /** All weights and buffers by mmdet key (for checkpoints). Defaults to the named parameters. */
   stateDict?(): Map<string, tf.Tensor>;

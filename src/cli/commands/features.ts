@@ -63,7 +63,7 @@ export function buildAndLoad(cfg: Record<string, unknown>, checkpointPath: strin
   if (res.warning) console.error(res.warning);
   if (res.styleWarning) console.error(res.styleWarning);
   for (const w of ckpt.warnings) console.error(`checkpoint: ${w}`);
-  model.eval();
+  model.train(false);
   return model;
 }
 

@@ -128,11 +128,6 @@ export class Module {
     return this;
   }
 
-  /** Eval mode (`train(false)`). */
-  eval(): this {
-    return this.train(false);
-  }
-
   /** Disposes every parameter and buffer (frees their global tfjs names). */
   dispose(): void {
     for (const v of this.stateDict().values()) v.dispose();
