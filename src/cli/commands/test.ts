@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, nodeBuildContext, progressLine, splitCfgOptions, timestamp } from './train.ts';
+import { consoleListener, loadConfig, nodeBuildContext, splitCfgOptions, timestamp } from './train.ts';
 
 /** One-line summary for `detstudio --help`. */
 export const summary = 'Evaluate a checkpoint on the test split of a config (like tools/test.py)';
@@ -76,14 +76,7 @@ export async function run(argv: string[]): Promise<number> {
     mode: 'test',
     cfgText: text,
     experimentName: ts,
-    listener: (e) => {
-      if (e.type === 'log') {
-        if (tty) process.stderr.write('\r\x1b[K');
-        (e.level === 'info' ? console.log : console.error)(e.text);
-      } else if (e.type === 'progress' && tty) {
-        process.stderr.write(progressLine(e));
-      }
-    },
+    listener: consoleListener(),
   }).catch((e: Error) => e);
   if (built instanceof Error) {
     console.error(`detstudio test: cannot build the runner: ${built.message}`);

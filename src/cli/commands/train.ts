@@ -73,6 +73,19 @@ export function nodeBuildContext(): BuildContext {
   };
 }
 
+/** Runner events to the terminal: log lines on stdout/stderr, a progress line on a TTY. */
+export function consoleListener(): (e: RunnerEvent) => void {
+  const tty = process.stderr.isTTY;
+  return (e) => {
+    if (e.type === 'log') {
+      if (tty) process.stderr.write('\r\x1b[K');
+      (e.level === 'info' ? console.log : console.error)(e.text);
+    } else if (e.type === 'progress' && tty) {
+      process.stderr.write(progressLine(e));
+    }
+  };
+}
+
 /** `YYYYMMDD_HHMMSS` as MMEngine names a run's log folder. */
 export function timestamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -163,14 +176,7 @@ export async function run(argv: string[]): Promise<number> {
     store,
     cfgText: text,
     experimentName: ts,
-    listener: (e) => {
-      if (e.type === 'log') {
-        if (tty) process.stderr.write('\r\x1b[K');
-        (e.level === 'info' ? console.log : console.error)(e.text);
-      } else if (e.type === 'progress' && tty) {
-        process.stderr.write(progressLine(e));
-      }
-    },
+    listener: consoleListener(),
   }).catch((e: Error) => e);
   if (built instanceof Error) {
     console.error(`detstudio train: cannot build the runner: ${built.message}`);
