@@ -1,8 +1,9 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { CheckpointDb, IndexedDbCheckpointStore, StorageQuotaError } from './checkpoint_db';
+import { openDB } from 'idb';
+import { CheckpointDb, IndexedDbCheckpointStore, LOG_CHUNK_LINES, StorageQuotaError } from './checkpoint_db';
 import { joinPayloads, splitPayloads } from './payload';
-import { SCHEMA_VERSION } from './schema';
+import { type CheckpointDbSchema, MIGRATIONS, SCHEMA_VERSION } from './schema';
 
 let dbCounter = 0;
 const freshName = () => `test-ckpt-${process.pid}-${dbCounter++}`;
@@ -133,6 +134,48 @@ describe('CheckpointDb', () => {
     const id = await db.saveCheckpoint('run', record(1));
     expect((await db.db.get('checkpoints', id))!.schema).toBe(SCHEMA_VERSION);
     expect(db.db.version).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+
+  it('stores a run\'s text log as append-only chunks that survive a reopen, reads its tail, deletes it with the run', async () => {
+    const name = freshName();
+    const db = await CheckpointDb.open(name);
+    const now = new Date().toISOString();
+    await db.putRun({ id: 'r', name: 'demo', created: now, updated: now, status: 'running', scalars: [] });
+    const lines = Array.from({ length: LOG_CHUNK_LINES + 5 }, (_, i) => `2026/11/28 00:00:00 - mmengine - INFO - Iter(train) [${i + 1}/3000]`);
+    await db.appendLog('r', lines.slice(0, 3));
+    await db.appendLog('r', []);
+    await db.appendLog('r', lines.slice(3));
+    await db.appendLog('other', ['x']);
+    // 3 lines, then 1002 lines split at LOG_CHUNK_LINES: chunks 0, 1, 2, never rewritten
+    expect((await db.db.getAll('logs')).filter((c) => c.runId === 'r').map((c) => [c.index, c.lines.length])).toEqual([[0, 3], [1, LOG_CHUNK_LINES], [2, 2]]);
+    db.close();
+    const db2 = await CheckpointDb.open(name); // a reload
+    expect(await db2.readLog('r')).toEqual(lines);
+    expect(await db2.readLog('r', { tail: 4 })).toEqual(lines.slice(-4));
+    expect(await db2.readLog('r', { tail: 10 ** 6 })).toEqual(lines);
+    expect(await db2.readLog('missing')).toEqual([]);
+    await db2.appendLog('r', ['last']);
+    expect((await db2.readLog('r')).slice(-2)).toEqual([lines[lines.length - 1], 'last']);
+    await db2.deleteRun('r');
+    expect(await db2.readLog('r')).toEqual([]);
+    expect(await db2.readLog('other')).toEqual(['x']);
+    db2.close();
+  });
+
+  it('migrates a version-1 database (runs and checkpoints kept, an empty text log store added)', async () => {
+    const name = freshName();
+    const v1 = await openDB<CheckpointDbSchema>(name, 1, { upgrade: (d, _o, _n, tx) => MIGRATIONS[0]!(d, tx as never) });
+    const now = new Date().toISOString();
+    await v1.put('runs', { id: 'old', name: 'old run', created: now, updated: now, status: 'finished', scalars: [{ step: 1, loss: 2, lr: 0.01 }] });
+    v1.close();
+    const db = await CheckpointDb.open(name);
+    expect(db.db.version).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(2);
+    expect((await db.getRun('old'))!.scalars).toHaveLength(1);
+    expect(await db.readLog('old')).toEqual([]);
+    await db.appendLog('old', ['a']);
+    expect(await db.readLog('old')).toEqual(['a']);
     db.close();
   });
 });

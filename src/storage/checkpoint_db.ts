@@ -11,6 +11,14 @@ import { type IDBPDatabase, openDB } from 'idb';
 import { joinPayloads, splitPayloads } from './payload';
 import { CHECKPOINT_DB_NAME, type CheckpointDbSchema, type CheckpointRow, MIGRATIONS, type RunRow, SCHEMA_VERSION } from './schema';
 
+/** Most lines in one stored text-log chunk. */
+export const LOG_CHUNK_LINES = 1000;
+
+/** Key range of every text-log chunk of a run (keys are `[runId, index]`). */
+function logRange(runId: string): IDBKeyRange {
+  return IDBKeyRange.bound([runId, 0], [runId, Number.MAX_SAFE_INTEGER]);
+}
+
 /** Raised when the browser's storage quota is exhausted during a save. Nothing else is lost. */
 export class StorageQuotaError extends Error {
   override name = 'StorageQuotaError';
@@ -115,10 +123,49 @@ export class CheckpointDb {
     await tx.done;
   }
 
-  /** Deletes a run with all its checkpoints. */
+  /** Deletes a run with all its checkpoints and its text log. */
   async deleteRun(runId: string): Promise<void> {
     for (const c of await this.listCheckpoints(runId)) await this.deleteCheckpoint(c.id);
+    await this.db.delete('logs', logRange(runId));
     await this.db.delete('runs', runId);
+  }
+
+  // ---- text logs ------------------------------------------------------------------------------
+
+  /**
+   * Appends lines to a run's text log as new chunks (at most {@link LOG_CHUNK_LINES} lines each),
+   * in one transaction. Earlier chunks are never rewritten. The transaction is opened before the
+   * first await, so a read started later (readLog) sees these lines.
+   */
+  async appendLog(runId: string, lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const tx = this.db.transaction('logs', 'readwrite');
+    const last = await tx.store.openCursor(logRange(runId), 'prev');
+    let index = last ? last.value.index + 1 : 0;
+    for (let i = 0; i < lines.length; i += LOG_CHUNK_LINES) {
+      await tx.store.put({ runId, index: index++, lines: lines.slice(i, i + LOG_CHUNK_LINES) });
+    }
+    await tx.done;
+  }
+
+  /**
+   * A run's stored text log, oldest line first; with `tail`, only (about) the last `tail` lines
+   * (whole chunks are read from the end until enough lines are collected, then trimmed).
+   */
+  async readLog(runId: string, opts: { tail?: number } = {}): Promise<string[]> {
+    if (opts.tail === undefined) return (await this.db.getAll('logs', logRange(runId))).flatMap((c) => c.lines);
+    const parts: string[][] = [];
+    let n = 0;
+    const tx = this.db.transaction('logs', 'readonly');
+    let cursor = await tx.store.openCursor(logRange(runId), 'prev');
+    while (cursor && n < opts.tail) {
+      parts.push(cursor.value.lines);
+      n += cursor.value.lines.length;
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    const out = parts.reverse().flat();
+    return out.length > opts.tail ? out.slice(out.length - opts.tail) : out;
   }
 
   // ---- checkpoints --------------------------------------------------------------------------

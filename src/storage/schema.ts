@@ -44,15 +44,29 @@ export interface RunRow {
   scalars: Array<Record<string, number | string>>;
 }
 
+/**
+ * A chunk of a run's MMEngine text log (`<date> - mmengine - INFO - …` lines). The log is
+ * append-only: each flush writes new chunks of at most `LOG_CHUNK_LINES` lines under the next
+ * indices, so a write costs the new lines only, however long the run's log is.
+ */
+export interface LogChunkRow {
+  runId: string;
+  /** 0, 1, 2, … in the order the lines were logged. */
+  index: number;
+  lines: string[];
+}
+
 /** idb typing of the database. */
 export interface CheckpointDbSchema extends DBSchema {
   checkpoints: { key: string; value: CheckpointRow; indexes: { runId: string } };
   /** Packed tensor bytes: key `${checkpointId}#${chunkIndex}`. */
   chunks: { key: string; value: { checkpointId: string; index: number; bytes: ArrayBuffer }; indexes: { checkpointId: string } };
   runs: { key: string; value: RunRow };
+  /** Text-log chunks: key `[runId, index]` (since version 2). */
+  logs: { key: [string, number]; value: LogChunkRow };
 }
 
-type Tx = IDBPTransaction<CheckpointDbSchema, Array<'checkpoints' | 'chunks' | 'runs'>, 'versionchange'>;
+type Tx = IDBPTransaction<CheckpointDbSchema, Array<'checkpoints' | 'chunks' | 'runs' | 'logs'>, 'versionchange'>;
 
 /** Migrations in order; index i upgrades version i to i + 1. */
 export const MIGRATIONS: Array<(db: IDBPDatabase<CheckpointDbSchema>, tx: Tx) => void> = [
@@ -63,6 +77,11 @@ export const MIGRATIONS: Array<(db: IDBPDatabase<CheckpointDbSchema>, tx: Tx) =>
     const chunks = db.createObjectStore('chunks');
     chunks.createIndex('checkpointId', 'checkpointId');
     db.createObjectStore('runs', { keyPath: 'id' });
+  },
+  // 1 → 2: the runs' text logs, append-only chunks keyed by [runId, index] (runs of version 1
+  // simply have no stored log: their lines lived in the worker's memory only).
+  (db) => {
+    db.createObjectStore('logs', { keyPath: ['runId', 'index'] });
   },
 ];
 

@@ -231,6 +231,10 @@ describe('TrainingService', () => {
     expect(cfg).toContain('IterBasedTrainLoop');
     const log = new TextDecoder().decode((await svc.exportFile({ runId: started.runId, format: 'log' })).bytes);
     expect(log).toMatch(/ - mmengine - INFO - Iter\(train\) \[6\/6\]/);
+    // The text log is stored with the run: a fresh worker (a page reload) exports the same lines.
+    const { svc: reloaded } = service(env);
+    expect(new TextDecoder().decode((await reloaded.exportFile({ runId: started.runId, format: 'log' })).bytes)).toBe(log);
+    expect((await reloaded.runLog(started.runId)).length).toBe(log.trim().split('\n').length);
     const scalars = new TextDecoder().decode((await svc.exportFile({ runId: started.runId, format: 'scalars' })).bytes);
     expect(scalars.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)[0]).toHaveProperty('lr');
     // The MMDetection bundle: config (load_from → the bundled weights), weights, logs, README.

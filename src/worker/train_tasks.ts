@@ -269,6 +269,8 @@ interface Session {
   deviceLost: string | null;
   release: (() => void) | null;
   pendingScalars: Array<Record<string, number | string>>;
+  /** Text-log lines not yet appended to the run's stored log (flushed with the scalars). */
+  pendingLog: string[];
   flushTimer: ReturnType<typeof setInterval> | null;
   done: Promise<void>;
 }
@@ -312,8 +314,6 @@ export class TrainingService {
   private session: Session | null = null;
   private dbP: Promise<CheckpointDb> | null = null;
   private weightsP: Promise<WeightsStore> | null = null;
-  /** Text logs of runs trained since the worker started (runId → lines). */
-  private readonly textLogs = new Map<string, string[]>();
 
   constructor(
     private readonly env: TrainEnvironment,
@@ -413,15 +413,13 @@ export class TrainingService {
       throw new TrainingError('locked', message);
     }
     const gate = new PauseGate(() => this.now());
-    const lines = this.textLogs.get(runId) ?? [];
-    this.textLogs.set(runId, lines);
     let s: Session;
-    const partial = { runId, gate, status: 'starting' as TrainingStatus, deviceLost: null as string | null, release, pendingScalars: [], flushTimer: null };
+    const partial = { runId, gate, status: 'starting' as TrainingStatus, deviceLost: null as string | null, release, pendingScalars: [], pendingLog: [] as string[], flushTimer: null };
     this.session = partial as unknown as Session;
     this.emit('status', { status: 'starting', runId });
     const log = (level: 'info' | 'warning' | 'error', text: string) => {
       const line = logLine(level, text);
-      lines.push(line);
+      partial.pendingLog.push(line);
       this.emit('log', { level, text, line });
     };
     try {
@@ -485,6 +483,7 @@ export class TrainingService {
       log('error', message);
       const cur = this.session as Session;
       this.setStatus(cur, 'failed', { failure: kind, message });
+      await (await this.db()).appendLog(runId, partial.pendingLog.splice(0)).catch(() => undefined);
       await this.markRun(runId, 'failed');
       throw e;
     }
@@ -575,9 +574,17 @@ export class TrainingService {
   }
 
   private async flushScalars(s: Session): Promise<void> {
+    const db = await this.db();
+    // Text log first: its write transaction opens before any await, so a later runLog read sees it.
+    const lines = s.pendingLog.splice(0);
+    if (lines.length) {
+      await db.appendLog(s.runId, lines).catch((e: unknown) => {
+        s.pendingLog.unshift(...lines);
+        throw e;
+      });
+    }
     if (s.pendingScalars.length === 0) return;
     const rows = s.pendingScalars.splice(0);
-    const db = await this.db();
     await db.appendScalars(s.runId, rows);
   }
 
@@ -647,6 +654,15 @@ export class TrainingService {
     return s && s.runId === runId ? [...run.scalars, ...s.pendingScalars] : run.scalars;
   }
 
+  /** A run's text log: the lines stored with the run plus the current session's unflushed ones. */
+  async runLog(runId: string): Promise<string[]> {
+    const db = await this.db();
+    const s = this.session;
+    const pending = s && s.runId === runId ? s.pendingLog.slice() : [];
+    const stored = await db.readLog(runId);
+    return pending.length ? [...stored, ...pending] : stored;
+  }
+
   async listCheckpoints(runId?: string): Promise<CheckpointSummary[]> {
     const db = await this.db();
     const runs = runId ? [runId] : (await db.listRuns()).map((r) => r.id);
@@ -664,7 +680,6 @@ export class TrainingService {
     if (this.session?.runId === runId && this.active()) throw new Error('stop the run before deleting it');
     const db = await this.db();
     await db.deleteRun(runId);
-    this.textLogs.delete(runId);
   }
 
   async storage(): Promise<StorageInfo | null> {
@@ -707,8 +722,8 @@ export class TrainingService {
     const rows = await this.runScalars(run.id);
     const enc = new TextEncoder();
     const logs = [{ path: 'vis_data/scalars.json', bytes: enc.encode(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '')) }];
-    const lines = this.textLogs.get(run.id);
-    if (lines) logs.push({ path: `${base}.log`, bytes: enc.encode(lines.join('\n') + '\n') });
+    const lines = await this.runLog(run.id);
+    if (lines.length) logs.push({ path: `${base}.log`, bytes: enc.encode(lines.join('\n') + '\n') });
     progress({ phase: 'zipping', done: 0, total: 1 });
     const bundle = buildBundle({ cfg: res.cfg, configName: base, weights, weightsName: `${stem}.pth`, annotations, logs });
     progress({ phase: 'done', done: 1, total: 1 });
@@ -733,8 +748,8 @@ export class TrainingService {
       return { fileName: 'scalars.json', mime: 'application/json', bytes: enc.encode(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '')) };
     }
     if (req.format === 'log') {
-      const lines = this.textLogs.get(req.runId);
-      if (!lines) throw new Error('the text log is kept for runs trained since this page was opened; scalars.json holds every logged value of older runs');
+      const lines = await this.runLog(req.runId);
+      if (lines.length === 0) throw new Error('this run has no stored text log (runs trained before logs were stored with them); scalars.json holds every logged value');
       return { fileName: `${base}.log`, mime: 'text/plain', bytes: enc.encode(lines.join('\n') + '\n') };
     }
     if (!req.checkpointId) throw new Error('choose a checkpoint to export');
