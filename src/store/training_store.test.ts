@@ -2,10 +2,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   MAX_LOG_LINES,
   applyEvents,
+  clearCompareRun,
   columnsFromScalars,
   downsampleIndices,
   perClassAP,
   resetTrainingStore,
+  setCompareRun,
+  setRunLog,
   showRun,
   startCfgOptions,
   trainingStore,
@@ -41,7 +44,7 @@ describe('training store', () => {
     expect(s.val.series['coco/bbox_mAP']).toEqual([0.1]);
     expect(s.eta).toBe(58);
     expect(s.log).toEqual(['L']);
-    expect(perClassAP(s.lastMetrics)).toEqual([{ name: 'person', ap: 0.3 }]);
+    expect(perClassAP(s.lastMetrics)).toEqual([{ name: 'person', ap: 0.3, key: 'coco/person_precision' }]);
   });
 
   it('starts empty charts for a new run and caps the log', () => {
@@ -88,5 +91,45 @@ describe('training store', () => {
       'a=1',
       'load_from=weights://m.pth',
     ]);
+  });
+
+  it('shows a stored run\'s text log, and a new run starts with an empty log', () => {
+    applyEvents([{ name: 'status', payload: { status: 'starting', runId: 'a' } }, { name: 'log', payload: { level: 'info', text: '', line: 'a1' } }]);
+    setRunLog('other', ['x']); // not the shown run: ignored
+    expect(trainingStore.getState().log).toEqual(['a1']);
+    setRunLog('a', ['s1', 's2', 'a1']); // the stored log already holds the live line
+    expect(trainingStore.getState().log).toEqual(['s1', 's2', 'a1']);
+    applyEvents([{ name: 'log', payload: { level: 'info', text: '', line: 'a2' } }]);
+    expect(trainingStore.getState().log).toEqual(['s1', 's2', 'a1', 'a2']);
+    applyEvents([{ name: 'status', payload: { status: 'starting', runId: 'b' } }, { name: 'log', payload: { level: 'info', text: '', line: 'b1' } }]);
+    expect(trainingStore.getState().log).toEqual(['b1']);
+    setRunLog('b', Array.from({ length: MAX_LOG_LINES + 3 }, (_, i) => String(i)));
+    expect(trainingStore.getState().log).toHaveLength(MAX_LOG_LINES);
+    showRun('c', 'run c', []);
+    expect(trainingStore.getState().log).toEqual([]);
+  });
+
+  it('keeps a compared run\'s columns and last metrics, and drops it when it becomes the shown run', () => {
+    showRun('a', 'run a', [{ lr: 0.01, loss: 3, step: 1 }]);
+    const v0 = trainingStore.getState().dataVersion;
+    setCompareRun('b', 'run b', [
+      { lr: 0.02, loss: 4, step: 1 },
+      { lr: 0.02, loss: 2, step: 3 },
+      { 'coco/bbox_mAP': 0.25, 'coco/person_precision': 0.5, step: 3 },
+    ]);
+    let s = trainingStore.getState();
+    expect(s.dataVersion).toBe(v0 + 1);
+    expect(s.compare).toMatchObject({ runId: 'b', runName: 'run b', lastMetrics: { 'coco/bbox_mAP': 0.25 } });
+    expect(s.compare!.train.steps).toEqual([1, 3]);
+    expect(s.compare!.val.series['coco/bbox_mAP']).toEqual([0.25]);
+    expect(s.train.series.loss).toEqual([3]);
+    showRun('c', 'run c', []); // another shown run keeps the comparison
+    expect(trainingStore.getState().compare?.runId).toBe('b');
+    showRun('b', 'run b', []); // comparing a run with itself makes no sense
+    expect(trainingStore.getState().compare).toBeNull();
+    setCompareRun('a', 'run a', []);
+    clearCompareRun();
+    s = trainingStore.getState();
+    expect(s.compare).toBeNull();
   });
 });

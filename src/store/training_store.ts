@@ -27,6 +27,16 @@ export interface ScalarColumns {
 /** Lines of text log kept in memory (older lines are dropped from view, not from the download). */
 export const MAX_LOG_LINES = 5000;
 
+/** A stored run drawn over the shown one in the charts ("compare with…"). */
+export interface CompareRun {
+  runId: string;
+  runName: string;
+  train: ScalarColumns;
+  val: ScalarColumns;
+  /** Metrics of its last validation (for the per-class table). */
+  lastMetrics: Record<string, number | string> | null;
+}
+
 /** The training store's state. */
 export interface TrainingState {
   status: TrainingStatus;
@@ -46,8 +56,11 @@ export interface TrainingState {
   val: ScalarColumns;
   /** Metrics of the last validation (numbers and strings). */
   lastMetrics: Record<string, number | string> | null;
+  /** Text log of the shown run (its stored lines after a reload, then the live ones). */
   log: string[];
-  /** Bumped whenever `train`/`val` change (their arrays are appended in place). */
+  /** The run compared with the shown one, or null. */
+  compare: CompareRun | null;
+  /** Bumped whenever `train`/`val`/`compare` change (their arrays are appended in place). */
   dataVersion: number;
   runs: RunSummary[];
   checkpoints: CheckpointSummary[];
@@ -83,6 +96,7 @@ export function initialTrainingState(): TrainingState {
     val: emptyColumns(),
     lastMetrics: null,
     log: [],
+    compare: null,
     dataVersion: 0,
     runs: [],
     checkpoints: [],
@@ -171,13 +185,13 @@ export function downsampleIndices(ys: ArrayLike<number>, buckets: number): numbe
   return out;
 }
 
-/** `coco/<class>_precision` entries of a validation as a per-class AP table (MMDetection's classwise). */
-export function perClassAP(metrics: Record<string, number | string> | null): Array<{ name: string; ap: number }> {
+/** `coco/<class>_precision` entries of a validation as a per-class AP table (MMDetection's classwise); `key` is the metric's name. */
+export function perClassAP(metrics: Record<string, number | string> | null): Array<{ name: string; ap: number; key: string }> {
   if (!metrics) return [];
-  const out: Array<{ name: string; ap: number }> = [];
+  const out: Array<{ name: string; ap: number; key: string }> = [];
   for (const [k, v] of Object.entries(metrics)) {
     const m = /^[^/]+\/(.+)_precision$/.exec(k);
-    if (m && typeof v === 'number') out.push({ name: m[1]!, ap: v });
+    if (m && typeof v === 'number') out.push({ name: m[1]!, ap: v, key: k });
   }
   return out;
 }
@@ -211,6 +225,8 @@ export function applyEvents(events: readonly TrainEventRecord[]): void {
           patch.lastMetrics = null;
           patch.eta = null;
           patch.progress = null;
+          // ...and so does the log (a resumed run reloads its stored log with setRunLog)
+          log = [];
           data = true;
         }
         patch.runId = p.runId;
@@ -268,11 +284,36 @@ export function showRun(runId: string, runName: string, rows: ReadonlyArray<Reco
     train,
     val,
     lastMetrics: lastVal,
+    ...(s.runId !== runId ? { log: [] } : {}),
+    ...(s.compare?.runId === runId ? { compare: null } : {}),
     dataVersion: s.dataVersion + 1,
     ...(s.status === 'idle' || s.status === 'finished' || s.status === 'stopped' || s.status === 'failed'
       ? { message: status ? `Run '${runName}' (${status}), ${train.steps.length} logged steps.` : null }
       : {}),
   });
+}
+
+/**
+ * Puts a run's stored text log in the log panel (its last {@link MAX_LOG_LINES} lines). Ignored
+ * when another run is shown by then. Lines that arrived live meanwhile are part of `lines`.
+ */
+export function setRunLog(runId: string, lines: readonly string[]): void {
+  if (trainingStore.getState().runId !== runId) return;
+  trainingStore.setState({ log: lines.length > MAX_LOG_LINES ? lines.slice(lines.length - MAX_LOG_LINES) : lines.slice() });
+}
+
+/** Draws a stored run over the shown one in every chart (its scalars.json rows). */
+export function setCompareRun(runId: string, runName: string, rows: ReadonlyArray<Record<string, number | string>>): void {
+  const { train, val } = columnsFromScalars(rows);
+  const lastMetrics = rows.filter((r) => !isTrainRow(r)).pop() ?? null;
+  const s = trainingStore.getState();
+  trainingStore.setState({ compare: { runId, runName, train, val, lastMetrics }, dataVersion: s.dataVersion + 1 });
+}
+
+/** Stops comparing. */
+export function clearCompareRun(): void {
+  const s = trainingStore.getState();
+  if (s.compare) trainingStore.setState({ compare: null, dataVersion: s.dataVersion + 1 });
 }
 
 /** Setters used by the panes. */

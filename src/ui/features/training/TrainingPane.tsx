@@ -5,7 +5,8 @@ import { setTrainingFields, useTraining, useTrainingFields, type ScalarColumns }
 import { DEMO_DATASET_ID } from '../../../worker/dataset_protocol.ts';
 import { PerClassTable } from './PerClassTable.tsx';
 import { ScalarChart } from './ScalarChart.tsx';
-import { control, download, exportAndDownload, openRun, refreshRuns, refreshWeights, startTraining } from './training_bridge.ts';
+import { RUN_TAGS } from './chart_data.ts';
+import { compareWith, control, download, exportAndDownload, openRun, refreshWeights, restoreLastRun, startTraining } from './training_bridge.ts';
 import './training.css';
 
 /** The demo config: a small Mask R-CNN on the bundled demo Cityscapes subset. */
@@ -190,6 +191,46 @@ function RunPicker() {
   );
 }
 
+/** "compare with…": a second stored run whose curves are drawn dashed over the shown run's. */
+function ComparePicker() {
+  const runs = useTraining((t) => t.runs);
+  const runId = useTraining((t) => t.runId);
+  const compareId = useTraining((t) => t.compare?.runId ?? null);
+  const others = runs.filter((r) => r.id !== runId);
+  return (
+    <label className="train-field narrow">
+      <span className="muted">compare with</span>
+      <select data-testid="train-compare-picker" value={compareId ?? ''} disabled={others.length === 0 && !compareId} onChange={(e) => void compareWith(e.target.value || null)}>
+        <option value="">{others.length ? 'none' : 'no other runs'}</option>
+        {others.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.name} — {r.status}, {r.points} pts
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** Names the two runs of the charts: A (solid lines) and B (dashed). */
+function CompareLegend({ runName, compareName }: { runName: string | null; compareName: string }) {
+  return (
+    <div className="compare-legend" data-testid="compare-legend">
+      <span>
+        <svg width="28" height="8" aria-hidden="true"><line x1="0" y1="4" x2="28" y2="4" stroke="currentColor" strokeWidth="2" /></svg>
+        <b>{RUN_TAGS[0]}</b> {runName ?? 'this run'}
+      </span>
+      <span>
+        <svg width="28" height="8" aria-hidden="true"><line x1="0" y1="4" x2="28" y2="4" stroke="currentColor" strokeWidth="2" strokeDasharray="6 4" /></svg>
+        <b>{RUN_TAGS[1]}</b> {compareName}
+      </span>
+      <button type="button" className="link-btn" onClick={() => void compareWith(null)}>
+        stop comparing
+      </button>
+    </div>
+  );
+}
+
 function lossKeys(train: ScalarColumns): string[] {
   const keys = Object.keys(train.series);
   return [...(keys.includes('loss') ? ['loss'] : []), ...keys.filter((k) => k.startsWith('loss_')).sort()];
@@ -203,11 +244,16 @@ function mapKeys(val: ScalarColumns, kind: 'bbox' | 'segm'): string[] {
 
 /** The charts and validation table; re-rendered only when scalars arrive. */
 function Charts() {
-  const t = useTrainingFields((x) => ({ train: x.train, val: x.val, dataVersion: x.dataVersion, lastMetrics: x.lastMetrics }));
-  const losses = useMemo(() => lossKeys(t.train), [t.dataVersion, t.train]); // eslint-disable-line react-hooks/exhaustive-deps
-  const bbox = useMemo(() => mapKeys(t.val, 'bbox'), [t.dataVersion, t.val]); // eslint-disable-line react-hooks/exhaustive-deps
-  const segm = useMemo(() => mapKeys(t.val, 'segm'), [t.dataVersion, t.val]); // eslint-disable-line react-hooks/exhaustive-deps
-  const has = (k: string) => k in t.train.series;
+  const t = useTrainingFields((x) => ({ train: x.train, val: x.val, dataVersion: x.dataVersion, lastMetrics: x.lastMetrics, compare: x.compare, runName: x.runName }));
+  const cmp = t.compare;
+  // The keys of the shown run; when it has none yet, those of the compared run.
+  const pick = (a: string[], b: () => string[]) => (a.length || !cmp ? a : b());
+  const losses = useMemo(() => pick(lossKeys(t.train), () => lossKeys(cmp!.train)), [t.dataVersion, t.train, cmp]); // eslint-disable-line react-hooks/exhaustive-deps
+  const bbox = useMemo(() => pick(mapKeys(t.val, 'bbox'), () => mapKeys(cmp!.val, 'bbox')), [t.dataVersion, t.val, cmp]); // eslint-disable-line react-hooks/exhaustive-deps
+  const segm = useMemo(() => pick(mapKeys(t.val, 'segm'), () => mapKeys(cmp!.val, 'segm')), [t.dataVersion, t.val, cmp]); // eslint-disable-line react-hooks/exhaustive-deps
+  const has = (k: string) => k in t.train.series || (cmp !== null && k in cmp.train.series);
+  const ct = cmp?.train ?? null;
+  const cv = cmp?.val ?? null;
   const valX = 'step';
   return (
     <div className="train-charts">
@@ -215,25 +261,27 @@ function Charts() {
         <span className="panel-title">Training</span>
         <span className="muted small">values as LoggerHook logs them (LogProcessor window mean)</span>
         <RunPicker />
+        <ComparePicker />
       </div>
+      {cmp && <CompareLegend runName={t.runName} compareName={cmp.runName} />}
       <div className="charts-grid">
         <div className="chart-wide">
-          <ScalarChart title="Loss" testId="chart-loss" cols={t.train} keys={losses.length ? losses : ['loss']} version={t.dataVersion} height={210} />
+          <ScalarChart title="Loss" testId="chart-loss" cols={t.train} compare={ct} keys={losses.length ? losses : ['loss']} version={t.dataVersion} height={210} />
         </div>
-        <ScalarChart title="Accuracy (acc)" testId="chart-acc" cols={t.train} keys={['acc']} version={t.dataVersion} digits={2} />
-        <ScalarChart title="Learning rate" testId="chart-lr" cols={t.train} keys={['lr']} version={t.dataVersion} digits={6} />
-        <ScalarChart title="Time per iteration (s)" testId="chart-time" cols={t.train} keys={has('data_time') ? ['time', 'data_time'] : ['time']} version={t.dataVersion} digits={3} />
-        <ScalarChart title="Memory (MB)" testId="chart-memory" cols={t.train} keys={['memory']} version={t.dataVersion} digits={0} />
+        <ScalarChart title="Accuracy (acc)" testId="chart-acc" cols={t.train} compare={ct} keys={['acc']} version={t.dataVersion} digits={2} />
+        <ScalarChart title="Learning rate" testId="chart-lr" cols={t.train} compare={ct} keys={['lr']} version={t.dataVersion} digits={6} />
+        <ScalarChart title="Time per iteration (s)" testId="chart-time" cols={t.train} compare={ct} keys={has('data_time') ? ['time', 'data_time'] : ['time']} version={t.dataVersion} digits={3} />
+        <ScalarChart title="Memory (MB)" testId="chart-memory" cols={t.train} compare={ct} keys={['memory']} version={t.dataVersion} digits={0} />
       </div>
       <div className="charts-head">
         <span className="panel-title">Validation</span>
         <span className="muted small">COCO mAP after each validation (x: the logged step)</span>
       </div>
       <div className="charts-grid">
-        <ScalarChart title="bbox mAP" testId="chart-bbox-map" cols={t.val} keys={bbox.length ? bbox : ['coco/bbox_mAP']} version={t.dataVersion} xLabel={valX} digits={3} />
-        <ScalarChart title="segm mAP" testId="chart-segm-map" cols={t.val} keys={segm.length ? segm : ['coco/segm_mAP']} version={t.dataVersion} xLabel={valX} digits={3} />
+        <ScalarChart title="bbox mAP" testId="chart-bbox-map" cols={t.val} compare={cv} keys={bbox.length ? bbox : ['coco/bbox_mAP']} version={t.dataVersion} xLabel={valX} digits={3} />
+        <ScalarChart title="segm mAP" testId="chart-segm-map" cols={t.val} compare={cv} keys={segm.length ? segm : ['coco/segm_mAP']} version={t.dataVersion} xLabel={valX} digits={3} />
       </div>
-      <PerClassTable metrics={t.lastMetrics} />
+      <PerClassTable metrics={t.lastMetrics} compare={cmp ? cmp.lastMetrics : undefined} />
     </div>
   );
 }
@@ -241,7 +289,8 @@ function Charts() {
 /** The Training pane: controls, progress, live charts, validation metrics and the text log. */
 export function TrainingPane() {
   useEffect(() => {
-    void refreshRuns();
+    // After a reload the last run's charts, validation table and text log come back from IndexedDB.
+    void restoreLastRun();
     void refreshWeights();
   }, []);
   return (

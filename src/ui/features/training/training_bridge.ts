@@ -6,6 +6,9 @@
 import { editorStore } from '../../../store/editor_store.ts';
 import {
   applyEvents,
+  clearCompareRun,
+  setCompareRun,
+  setRunLog,
   setTrainingFields,
   showRun,
   startCfgOptions,
@@ -97,6 +100,7 @@ export async function resumeFromCheckpoint(runId: string, checkpointId?: string)
     const rows = await trainClient().request('runScalars', { runId });
     showRun(runId, info.runName, rows);
     setTrainingFields({ runName: info.runName, backend: info.backend });
+    await loadRunLog(runId);
     return info;
   } catch (e) {
     fail(e);
@@ -132,12 +136,55 @@ export async function refreshCheckpoints(): Promise<void> {
   }
 }
 
-/** Loads a stored run into the charts. */
+/**
+ * Puts a run's text log, as stored with the run in IndexedDB, in the log panel (read through the
+ * worker's `log` export). Queued live events are applied first: the stored log already holds them.
+ */
+async function loadRunLog(runId: string): Promise<void> {
+  let lines: string[] = [];
+  try {
+    const f = await trainClient().request('export', { runId, format: 'log' });
+    const text = new TextDecoder().decode(f.bytes);
+    lines = text.length ? text.replace(/\n$/, '').split('\n') : [];
+  } catch {
+    // a run trained before logs were stored with it: no lines (its scalars.json is complete)
+  }
+  flush();
+  setRunLog(runId, lines);
+}
+
+/** Loads a stored run into the charts and its text log into the log panel. */
 export async function openRun(runId: string): Promise<void> {
   try {
     const run = trainingStore.getState().runs.find((r) => r.id === runId);
     const rows = await trainClient().request('runScalars', { runId });
     showRun(runId, run?.name ?? runId, rows, run?.status);
+    await loadRunLog(runId);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+/**
+ * After a reload: shows the most recently updated run (charts, validation table and text log come
+ * back from IndexedDB) when nothing is shown and nothing trains.
+ */
+export async function restoreLastRun(): Promise<void> {
+  await refreshRuns();
+  const s = trainingStore.getState();
+  if (s.runId === null && s.status === 'idle' && s.runs.length > 0) await openRun(s.runs[0]!.id);
+}
+
+/** Draws a stored run over the shown one in the charts (null stops comparing). */
+export async function compareWith(runId: string | null): Promise<void> {
+  if (!runId) {
+    clearCompareRun();
+    return;
+  }
+  try {
+    const run = trainingStore.getState().runs.find((r) => r.id === runId);
+    const rows = await trainClient().request('runScalars', { runId });
+    setCompareRun(runId, run?.name ?? runId, rows);
   } catch (e) {
     fail(e);
   }
