@@ -155,6 +155,8 @@ export interface LearningOptions {
   scale?: [number, number];
   /** Train and evaluate on these classes only (`metainfo.classes` of both splits, `num_classes` of the heads). */
   classes?: string[];
+  /** Dataset root in the Cityscapes layout with the converted annotations (default: the demo's `public/demo/cityscapes/`). */
+  dataRoot?: string;
 }
 
 /**
@@ -184,6 +186,20 @@ export function learningConfig(o: LearningOptions): Record<string, unknown> {
       let ds = (cfg[key] as Record<string, unknown>).dataset as Record<string, unknown>;
       if (ds.dataset) ds = ds.dataset as Record<string, unknown>;
       ds.metainfo = { classes: o.classes };
+    }
+  }
+  if (o.dataRoot) {
+    const root = o.dataRoot.endsWith('/') ? o.dataRoot : `${o.dataRoot}/`;
+    for (const key of ['train_dataloader', 'val_dataloader', 'test_dataloader']) {
+      let ds = (cfg[key] as Record<string, unknown>).dataset as Record<string, unknown>;
+      if (ds.dataset) ds = ds.dataset as Record<string, unknown>;
+      ds.data_root = root;
+    }
+    for (const key of ['val_evaluator', 'test_evaluator']) {
+      const evs = cfg[key] as Array<Record<string, unknown>>;
+      for (const e of Array.isArray(evs) ? evs : [evs]) {
+        if (typeof e.ann_file === 'string') e.ann_file = root + (e.ann_file as string).replace(/^.*?annotations\//, 'annotations/');
+      }
     }
   }
   if (o.scale) {
