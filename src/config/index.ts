@@ -55,3 +55,4 @@ export {
   type EditorOptions,
 } from './editor.ts';
 export { lintConfig, PYTORCH_STYLE_CHECKPOINTS } from './lint.ts';
+export { locateKey, type KeyLocation } from './locate.ts';

@@ -19,6 +19,7 @@ import {
   resetEditorStore,
   setAnalysis,
   setBuiltinFiles,
+  setDatasetFacts,
   setEditorPersistence,
   validateConfigPath,
 } from './editor_store.ts';
@@ -100,5 +101,19 @@ describe('editor store', () => {
     expect(editorStore.getState().analysis).toBeNull();
     setAnalysis({ ...base, path: DEFAULT_CONFIG_PATH, text: BUILTINS[DEFAULT_CONFIG_PATH]! });
     expect(editorStore.getState().analysis?.path).toBe(DEFAULT_CONFIG_PATH);
+  });
+});
+
+describe('dataset facts', () => {
+  it('start unknown (null) and are replaced as a whole', () => {
+    resetEditorStore();
+    expect(editorStore.getState().datasets).toBeNull();
+    const facts = [{ id: 'demo', name: 'Demo', folders: ['a/'], annotations: [] }];
+    setDatasetFacts(facts);
+    expect(editorStore.getState().datasets).toBe(facts);
+    setDatasetFacts([]);
+    expect(editorStore.getState().datasets).toEqual([]);
+    resetEditorStore();
+    expect(editorStore.getState().datasets).toBeNull();
   });
 });

@@ -8,6 +8,7 @@
  */
 import { useStore } from 'zustand';
 import { createStore } from 'zustand/vanilla';
+import type { DatasetFacts } from '../data/binding.ts';
 import type { ConfigAnalysis } from '../worker/config_protocol.ts';
 import type { ConfigFilesDb, UserConfigFile } from './config_files_db.ts';
 
@@ -30,6 +31,11 @@ export interface EditorState {
   analysis: ConfigAnalysis | null;
   /** Storage problem to show (quota, private mode…), or null. */
   storageError: string | null;
+  /**
+   * Summaries of the available datasets the open config's dataset sections are checked against
+   * (binding diagnostics); null until loaded.
+   */
+  datasets: DatasetFacts[] | null;
 }
 
 /** The config the studio opens first (the MMDetection tutorial's Cityscapes fine-tune). */
@@ -45,6 +51,7 @@ export function initialEditorState(): EditorState {
     sideView: 'resolved',
     analysis: null,
     storageError: null,
+    datasets: null,
   };
 }
 
@@ -218,6 +225,11 @@ export function setAnalysis(analysis: ConfigAnalysis): void {
   const s = editorStore.getState();
   if (analysis.path !== s.openPath || fileText(s, analysis.path) !== analysis.text) return;
   editorStore.setState({ analysis });
+}
+
+/** Sets the dataset summaries the binding diagnostics use ([]: no dataset, no binding diagnostics). */
+export function setDatasetFacts(datasets: DatasetFacts[]): void {
+  editorStore.setState({ datasets });
 }
 
 /** React hook: a slice of the editor state. */

@@ -3,6 +3,8 @@
  * Keep imports minimal: nothing from React, the stores or the UI may reach this chunk.
  */
 import { BUILTIN_FILES } from '../configs/browser.ts';
+import { DatasetDb } from '../storage/dataset_db.ts';
+import { DatasetFactsSource } from './config_datasets.ts';
 import { ConfigWorkspace } from './config_tasks.ts';
 import type { ConfigEvents, ConfigRequests } from './config_protocol.ts';
 import { createHandler } from './handler.ts';
@@ -15,10 +17,12 @@ interface WorkerScope {
 }
 
 const scope = self as unknown as WorkerScope;
-const workspace = new ConfigWorkspace(BUILTIN_FILES, loadRegisteredTypeNames);
+const facts = new DatasetFactsSource({ openDb: () => DatasetDb.open(), fetch: (url) => fetch(url) });
+const workspace = new ConfigWorkspace(BUILTIN_FILES, loadRegisteredTypeNames, (demoBaseUrl) => facts.load(demoBaseUrl));
 const handler = createHandler<ConfigRequests, ConfigEvents>(
   {
     analyze: async (payload) => workspace.analyze(payload),
+    datasets: (payload) => workspace.datasets(payload),
     complete: (payload) => workspace.complete(payload),
     hover: async (payload) => workspace.hover(payload),
   },

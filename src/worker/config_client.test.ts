@@ -28,6 +28,7 @@ function spawner() {
             : Promise.resolve({ path, text: '', diagnostics: [], resolved: { ok: true as const, text: 'a = 1\n' }, diff: [], baseCount: 0, ms: 0 }),
         complete: async () => [],
         hover: async () => null,
+        datasets: async () => [],
       },
       (m) => ch.port2.postMessage(m),
     );

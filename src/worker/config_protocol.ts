@@ -3,6 +3,7 @@
  * hovers off the main thread (a runaway config can then never freeze the tab: the client kills and
  * restarts the worker instead). The result types are plain data shared with the editor store.
  */
+import type { DatasetFacts } from '../data/binding.ts';
 import type { RequestSpec } from './protocol.ts';
 
 /** A diagnostic in one file, with offsets into its text. */
@@ -76,7 +77,10 @@ export interface WorkspaceSnapshot {
 
 /** Requests the config worker answers. */
 export type ConfigRequests = {
-  analyze: RequestSpec<WorkspaceSnapshot & { path: string }, ConfigAnalysis>;
+  /** Analyses a file; with `datasets`, its dataset sections are also checked against them (binding diagnostics). */
+  analyze: RequestSpec<WorkspaceSnapshot & { path: string; datasets?: DatasetFacts[] }, ConfigAnalysis>;
+  /** Summaries of the available datasets (the demo under `demoBaseUrl` and those stored in IndexedDB). */
+  datasets: RequestSpec<{ demoBaseUrl: string }, DatasetFacts[]>;
   complete: RequestSpec<WorkspaceSnapshot & { path: string; offset: number }, ConfigCompletion[]>;
   hover: RequestSpec<WorkspaceSnapshot & { path: string; offset: number }, ConfigHover | null>;
 };

@@ -19,6 +19,8 @@ import {
 } from '../config/index.ts';
 import type { ConfigFS, Diagnostic, Origin } from '../config/index.ts';
 import { lintConfig } from '../config/lint.ts';
+import type { DatasetFacts } from '../data/binding.ts';
+import { bindingDiagnostics } from './config_binding.ts';
 import type { ConfigAnalysis, ConfigCompletion, ConfigHover, DiffItem, EditorDiagnostic, WorkspaceSnapshot } from './config_protocol.ts';
 
 /** Absolute folder of the config tree, as the config language sees it (also the `mmdet::` root). */
@@ -45,8 +47,13 @@ export class ConfigWorkspace {
    * Args:
    *   builtins: the built-in tree, tree path → text.
    *   typeNames: registered `type` names offered in `type='...'` completion (may load lazily).
+   *   datasetFacts: summaries of the available datasets for a demo folder URL (binding checks).
    */
-  constructor(builtins: Record<string, string>, private readonly typeNames: () => Promise<readonly string[]> = async () => []) {
+  constructor(
+    builtins: Record<string, string>,
+    private readonly typeNames: () => Promise<readonly string[]> = async () => [],
+    private readonly datasetFacts: (demoBaseUrl: string) => Promise<DatasetFacts[]> = async () => [],
+  ) {
     this.builtins = { ...builtins };
   }
 
@@ -63,8 +70,11 @@ export class ConfigWorkspace {
     return t;
   }
 
-  /** Resolves `path` and returns everything the editor shows about it. */
-  analyze(snapshot: WorkspaceSnapshot & { path: string }): ConfigAnalysis {
+  /**
+   * Resolves `path` and returns everything the editor shows about it; with `datasets`, also where its
+   * dataset sections do not bind to them.
+   */
+  analyze(snapshot: WorkspaceSnapshot & { path: string; datasets?: readonly DatasetFacts[] }): ConfigAnalysis {
     const t0 = performance.now();
     const { path } = snapshot;
     const text = this.text(snapshot, path);
@@ -83,7 +93,9 @@ export class ConfigWorkspace {
         ms: performance.now() - t0,
       };
     }
-    const lint = lintConfig(text, abs, res).map(toEditorDiagnostic);
+    // Files under `_base_/` are never trained directly: their dataset paths are placeholders.
+    const datasets = path.startsWith('_base_/') ? undefined : snapshot.datasets;
+    const lint = [...lintConfig(text, abs, res), ...bindingDiagnostics(text, abs, res, fs, datasets)].map(toEditorDiagnostic);
     const diffOrError = diffAgainstBases(text, abs, fs);
     const diff: DiffItem[] | null = Array.isArray(diffOrError)
       ? diffOrError.map((d) => ({
@@ -103,6 +115,11 @@ export class ConfigWorkspace {
       baseCount: res.bases.length,
       ms: performance.now() - t0,
     };
+  }
+
+  /** Summaries of the available datasets, sent back with later `analyze` requests. */
+  datasets(payload: { demoBaseUrl: string }): Promise<DatasetFacts[]> {
+    return this.datasetFacts(payload.demoBaseUrl);
   }
 
   /** Completion items at `offset` in `path`. */

@@ -1,15 +1,19 @@
 /**
  * Wires the config editor to storage and to the config worker: loads the built-in tree and the
  * user's saved files at start-up, then re-analyses the open file (debounced) whenever it or any
- * file it may inherit from changes.
+ * file it may inherit from changes. The worker also summarises the available datasets (the demo
+ * and the imported ones) once, and again whenever the dataset list changes; the summaries go with
+ * every analysis so the config's dataset sections are checked against them.
  */
 import { openConfigFilesDb } from '../../../store/config_files_db.ts';
+import { datasetStore, demoBaseUrl } from '../../../store/dataset_store.ts';
 import {
   editorStore,
   fileText,
   hydrateUserFiles,
   setAnalysis,
   setBuiltinFiles,
+  setDatasetFacts,
   setEditorPersistence,
 } from '../../../store/editor_store.ts';
 import { ConfigService } from '../../../worker/config_client.ts';
@@ -20,6 +24,9 @@ export const configService = new ConfigService();
 
 /** Delay between the last keystroke and the analysis. */
 export const ANALYSIS_DEBOUNCE_MS = 120;
+
+/** Time limit of summarising the datasets (it reads every annotation json once). */
+export const DATASET_FACTS_TIMEOUT_MS = 60_000;
 
 /** The user's layer as the worker needs it. */
 export function workspaceSnapshot(): WorkspaceSnapshot {
@@ -38,7 +45,8 @@ async function analyzeNow(): Promise<void> {
   if (text === undefined) return;
   const mine = ++generation;
   try {
-    const analysis = await configService.request('analyze', { ...workspaceSnapshot(), path });
+    const datasets = state.datasets ?? undefined;
+    const analysis = await configService.request('analyze', { ...workspaceSnapshot(), path, ...(datasets ? { datasets } : {}) });
     if (mine === generation) setAnalysis(analysis);
   } catch (err) {
     if (mine !== generation) return;
@@ -68,6 +76,22 @@ export function scheduleAnalysis(delay = ANALYSIS_DEBOUNCE_MS): void {
   }, delay);
 }
 
+let factsGeneration = 0;
+
+/**
+ * Asks the config worker for the summaries of the available datasets and stores them (the open
+ * file is then analysed again). On failure the binding diagnostics stay off; nothing else changes.
+ */
+export async function refreshDatasetFacts(): Promise<void> {
+  const mine = ++factsGeneration;
+  try {
+    const facts = await configService.request('datasets', { demoBaseUrl: demoBaseUrl() }, DATASET_FACTS_TIMEOUT_MS);
+    if (mine === factsGeneration) setDatasetFacts(facts);
+  } catch (err) {
+    console.warn('DetStudio: could not summarise the datasets for the config binding check:', err);
+  }
+}
+
 let started: Promise<void> | null = null;
 
 /**
@@ -91,9 +115,14 @@ export function startConfigWorkspace(builtins: Record<string, string>): Promise<
     editorStore.subscribe((s, prev) => {
       if (s.openPath !== prev.openPath || s.userFiles !== prev.userFiles || s.builtinFiles !== prev.builtinFiles) {
         scheduleAnalysis(s.openPath !== prev.openPath ? 0 : ANALYSIS_DEBOUNCE_MS);
-      }
+      } else if (s.datasets !== prev.datasets) scheduleAnalysis(0);
+    });
+    // an import or a deletion refreshes the dataset list
+    datasetStore.subscribe((s, prev) => {
+      if (s.datasets !== prev.datasets) void refreshDatasetFacts();
     });
     scheduleAnalysis(0);
+    void refreshDatasetFacts();
   })();
   return started;
 }
