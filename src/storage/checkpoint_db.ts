@@ -5,6 +5,8 @@
  * (payload.ts), each in its own transaction; the checkpoint row that makes them visible is written
  * last, in one transaction with the pruning of older checkpoints. A tab closed or killed mid-save
  * leaves only unreferenced chunks, which `open` sweeps; the previous checkpoints stay intact.
+ * A save in progress holds a Web Lock (shared by every tab and worker, released when its context
+ * closes or crashes), so a sweep run by another tab or worker leaves that save's chunks alone.
  * A full disk (QuotaExceededError) deletes the partial chunks and raises {@link StorageQuotaError}.
  */
 import { type IDBPDatabase, openDB } from 'idb';
@@ -47,6 +49,20 @@ function isQuotaError(e: unknown): boolean {
   return n === 'QuotaExceededError' || n === 'NS_ERROR_DOM_QUOTA_REACHED';
 }
 
+/** Prefix of the Web Lock a save holds from before its first chunk write until its row is committed. */
+const SAVE_LOCK_PREFIX = 'detstudio-checkpoint-save:';
+
+/** The part of the Web Locks API used here. */
+interface Locks {
+  request<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  query(): Promise<{ held?: Array<{ name?: string }> }>;
+}
+
+/** Web Locks where the platform has them (browsers, their workers); undefined in Node. */
+function webLocks(): Locks | undefined {
+  return (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
+}
+
 /** Test hook: lets a test kill a save after a number of chunk writes. */
 export interface SaveFaults {
   /** Called before each chunk write with its index; throwing aborts the save there. */
@@ -77,18 +93,32 @@ export class CheckpointDb {
     this.db.close();
   }
 
-  /** Deletes chunks whose checkpoint row does not exist. Returns how many were deleted. */
+  /**
+   * Deletes chunks whose checkpoint row does not exist, except those of saves still in progress in
+   * any tab or worker (they hold their save lock). Returns how many were deleted.
+   */
   async sweepOrphans(): Promise<number> {
+    const read = this.db.transaction(['chunks', 'checkpoints'], 'readonly');
+    const rows0 = new Set(await read.objectStore('checkpoints').getAllKeys());
+    const owners = new Set<string>();
+    let cursor = await read.objectStore('chunks').index('checkpointId').openKeyCursor();
+    while (cursor) {
+      if (!rows0.has(cursor.key)) owners.add(cursor.key);
+      cursor = await cursor.continue();
+    }
+    await read.done;
+    if (owners.size === 0) return 0;
+    // An owner whose lock is free now has either committed its row since (checked again below) or died.
+    const held = new Set(((await webLocks()?.query())?.held ?? []).map((l) => l.name));
     const tx = this.db.transaction(['chunks', 'checkpoints'], 'readwrite');
     const rows = new Set(await tx.objectStore('checkpoints').getAllKeys());
     let n = 0;
-    let cursor = await tx.objectStore('chunks').openCursor();
-    while (cursor) {
-      if (!rows.has(cursor.value.checkpointId)) {
-        await cursor.delete();
+    for (const id of owners) {
+      if (rows.has(id) || held.has(SAVE_LOCK_PREFIX + id)) continue;
+      for (const k of await tx.objectStore('chunks').index('checkpointId').getAllKeys(id)) {
+        await tx.objectStore('chunks').delete(k);
         n++;
       }
-      cursor = await cursor.continue();
     }
     await tx.done;
     return n;
@@ -176,6 +206,11 @@ export class CheckpointDb {
    */
   async saveCheckpoint<R extends StorableRecord>(runId: string, record: R, opts: { prune?: string[]; faults?: SaveFaults } = {}): Promise<string> {
     const id = `${runId}:${record.name}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const locks = webLocks();
+    return locks ? locks.request(SAVE_LOCK_PREFIX + id, () => this.writeCheckpoint(id, runId, record, opts)) : this.writeCheckpoint(id, runId, record, opts);
+  }
+
+  private async writeCheckpoint<R extends StorableRecord>(id: string, runId: string, record: R, opts: { prune?: string[]; faults?: SaveFaults }): Promise<string> {
     const { skeleton, chunks, bytes } = splitPayloads(record);
     try {
       for (let i = 0; i < chunks.length; i++) {

@@ -14,9 +14,11 @@ import type { ConfigAnalysis } from '../store/editor_store.ts';
 import { bootStudio, getStudioClient } from './boot.ts';
 import { trainingStore } from '../store/training_store.ts';
 import { predictionsStore } from '../store/predictions_store.ts';
-import { control, startTraining } from './features/training/training_bridge.ts';
+import { control, startTraining, trainClient } from './features/training/training_bridge.ts';
 import { getEditorHandle } from './features/editor/editor_bridge.ts';
 import type { MarkerInfo } from './features/editor/editor_bridge.ts';
+import type { CheckpointDb } from '../storage/checkpoint_db.ts';
+import { CHECKPOINT_DB_NAME } from '../storage/schema.ts';
 
 /** What `window.__detstudio` offers. */
 export interface EndToEndApi {
@@ -56,6 +58,42 @@ export interface EndToEndApi {
   trainingSummary(): TrainingSummary;
   /** A summary of the Predictions pane (model status, images with their scores, threshold). */
   predictionsSummary(): PredictionsSummary;
+  /**
+   * Saves a synthetic checkpoint (see {@link SyntheticCheckpointSpec}) of run `runId` through the
+   * studio's checkpoint database on this page (creating the run row if needed); resolves with its id.
+   */
+  storageSaveCheckpoint(runId: string, spec: SyntheticCheckpointSpec): Promise<string>;
+  /**
+   * Starts saving a synthetic checkpoint and holds the save just before data chunk `atChunk` is
+   * written: an IndexedDB read-write transaction on the chunk store is kept busy, so the save's next
+   * chunk write waits behind it while chunks 0..atChunk-1 are committed. Resolves once held; the
+   * page stays responsive, so a test can close or crash it mid-save (anything reading the chunk
+   * store, in any tab, waits until the release). One held save at a time.
+   */
+  storageHoldSave(runId: string, spec: SyntheticCheckpointSpec, atChunk: number): Promise<void>;
+  /** Releases the held save and resolves with its id (or rejects with its error). */
+  storageReleaseSave(): Promise<string>;
+  /** Loads a checkpoint and compares it with `spec`'s contents: null when identical, else the first difference. */
+  storageVerifyCheckpoint(id: string, spec: SyntheticCheckpointSpec): Promise<string | null>;
+  /**
+   * What IndexedDB holds, read directly (no sweep of unreferenced chunks): checkpoint row ids and
+   * the number of data chunks per owning checkpoint id.
+   */
+  storageRawContents(): Promise<{ checkpoints: string[]; chunks: Record<string, number> }>;
+  /** Every stored checkpoint as the Checkpoints pane lists it (through the training worker). */
+  storedCheckpoints(): Promise<Array<{ id: string; runId: string; name: string; iter: number; sizeBytes: number }>>;
+}
+
+/**
+ * A synthetic checkpoint record with deterministic contents: one float32 tensor per entry of
+ * `sizes` (values from `seed`), stored like the runner's records (name, meta, state_dict).
+ */
+export interface SyntheticCheckpointSpec {
+  name: string;
+  iter: number;
+  /** Element counts of its float32 tensors. */
+  sizes: number[];
+  seed: number;
 }
 
 /** What {@link EndToEndApi.predictionsSummary} returns. */
@@ -85,6 +123,47 @@ declare global {
     __detstudio?: EndToEndApi;
   }
 }
+
+interface SyntheticRecord {
+  name: string;
+  meta: { epoch: number; iter: number; time: string };
+  state_dict: Record<string, { dtype: 'float32'; shape: number[]; data: Float32Array }>;
+}
+
+/** The tensor values of a synthetic checkpoint (a 32-bit LCG per tensor, seeded by spec and index). */
+function syntheticTensor(spec: SyntheticCheckpointSpec, t: number): Float32Array {
+  const out = new Float32Array(spec.sizes[t]!);
+  let x = (spec.seed * 7919 + t * 104729 + 1) >>> 0;
+  for (let i = 0; i < out.length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = x / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+function syntheticRecord(spec: SyntheticCheckpointSpec): SyntheticRecord {
+  const state_dict: SyntheticRecord['state_dict'] = {};
+  spec.sizes.forEach((n, t) => {
+    state_dict[`synthetic.${t}.weight`] = { dtype: 'float32', shape: [n], data: syntheticTensor(spec, t) };
+  });
+  return { name: spec.name, meta: { epoch: 1, iter: spec.iter, time: new Date().toISOString() }, state_dict };
+}
+
+let checkpointDbP: Promise<CheckpointDb> | null = null;
+
+/** The page's own connection to the studio's checkpoint database (opened, and swept, once). */
+function checkpointDb(): Promise<CheckpointDb> {
+  checkpointDbP ??= import('../storage/checkpoint_db.ts').then((m) => m.CheckpointDb.open());
+  return checkpointDbP;
+}
+
+async function ensureRun(db: CheckpointDb, runId: string): Promise<void> {
+  if (await db.getRun(runId)) return;
+  const now = new Date().toISOString();
+  await db.putRun({ id: runId, name: runId, created: now, updated: now, status: 'stopped', scalars: [] });
+}
+
+let heldSave: { saved: Promise<string>; release(): void } | null = null;
 
 function requireClient() {
   const client = getStudioClient();
@@ -158,5 +237,78 @@ export function installEndToEndApi(): void {
         })),
       };
     },
+    storageSaveCheckpoint: async (runId, spec) => {
+      const db = await checkpointDb();
+      await ensureRun(db, runId);
+      return db.saveCheckpoint(runId, syntheticRecord(spec));
+    },
+    storageHoldSave: async (runId, spec, atChunk) => {
+      if (heldSave) throw new Error('a save is already held');
+      const db = await checkpointDb();
+      await ensureRun(db, runId);
+      let release = (): void => undefined;
+      await new Promise<void>((resolve, reject) => {
+        const saved = db.saveCheckpoint(runId, syntheticRecord(spec), {
+          faults: {
+            beforeChunk: (i) => {
+              if (i !== atChunk) return;
+              let holding = true;
+              const tx = db.db.transaction('chunks', 'readwrite');
+              const spin = (): void => {
+                if (holding) void tx.store.count().then(spin);
+              };
+              spin();
+              release = () => {
+                holding = false;
+              };
+              resolve();
+            },
+          },
+        });
+        saved.catch(reject);
+        heldSave = { saved, release: () => release() };
+      });
+    },
+    storageReleaseSave: async () => {
+      const h = heldSave;
+      if (!h) throw new Error('no save is held');
+      heldSave = null;
+      h.release();
+      return h.saved;
+    },
+    storageVerifyCheckpoint: async (id, spec) => {
+      const r = await (await checkpointDb()).loadCheckpoint<SyntheticRecord>(id);
+      if (r.name !== spec.name || r.meta.iter !== spec.iter) return `record is ${r.name} @ ${r.meta.iter}`;
+      const keys = Object.keys(r.state_dict);
+      if (keys.length !== spec.sizes.length) return `${keys.length} tensors, expected ${spec.sizes.length}`;
+      for (let t = 0; t < spec.sizes.length; t++) {
+        const got = r.state_dict[`synthetic.${t}.weight`]?.data;
+        const want = syntheticTensor(spec, t);
+        if (!got || got.length !== want.length) return `tensor ${t} has ${got?.length ?? 'no'} values, expected ${want.length}`;
+        for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) return `tensor ${t}[${i}] = ${got[i]}, expected ${want[i]}`;
+      }
+      return null;
+    },
+    storageRawContents: async () => {
+      const { openDB } = await import('idb');
+      const db = await openDB(CHECKPOINT_DB_NAME);
+      try {
+        const tx = db.transaction(['checkpoints', 'chunks'], 'readonly');
+        const checkpoints = (await tx.objectStore('checkpoints').getAllKeys()).map(String);
+        const chunks: Record<string, number> = {};
+        let cursor = await tx.objectStore('chunks').index('checkpointId').openKeyCursor();
+        while (cursor) {
+          const owner = String(cursor.key);
+          chunks[owner] = (chunks[owner] ?? 0) + 1;
+          cursor = await cursor.continue();
+        }
+        await tx.done;
+        return { checkpoints, chunks };
+      } finally {
+        db.close();
+      }
+    },
+    storedCheckpoints: async () =>
+      (await trainClient().request('listCheckpoints', {})).map((c) => ({ id: c.id, runId: c.runId, name: c.name, iter: c.iter, sizeBytes: c.sizeBytes })),
   };
 }
