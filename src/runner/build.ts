@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readCheckpoint, loadStateDict, type LoadStateDictResult, fromModelLayout, type TensorRecord } from '../checkpoint';
 import { buildDataset, type CocoDatasetCfg, type IndexedDataset } from '../data/datasets';
 import type { PipelineContext } from '../data/transforms/compose';
-import { seededRng } from '../data/transforms/types';
+import { isStatefulRng, seededRng, type StatefulRng } from '../data/transforms/types';
+import { syncRandomSeed } from './data/rng';
 import type { PackedInputs } from '../data/transforms/formatting';
 import { CocoMetric, type DetPrediction } from '../eval/coco_metric';
 import { buildDetector, type TwoStageDetector } from '../models';
@@ -213,6 +214,34 @@ export async function loadFrom(detector: TwoStageDetector, path: string, ctx: Bu
   return res;
 }
 
+/** The run's seed and the pipeline contexts of {@link pipelineContexts}. */
+export interface PipelineContexts {
+  /** `randomness.seed`, or one drawn as MMEngine's `sync_random_seed` does. */
+  seed: number;
+  /** Context of the train dataset: its own random stream {@link trainRng}. */
+  trainCtx: BuildContext;
+  /** Context of the val/test datasets: a separate stream, so validating never moves the train draws. */
+  evalCtx: BuildContext;
+  /** The train pipeline's random source (saved in checkpoints, restored on resume). */
+  trainRng: StatefulRng;
+}
+
+/**
+ * Random sources of the pipelines (RandomFlip, RandomResize), seeded from the run's seed as MMEngine
+ * seeds numpy: one stream for the train dataset and another for val/test (MMEngine's loaders have
+ * their own worker processes, seeded alike), so a validation cannot shift the training draws. A
+ * caller-supplied `ctx.rng` with a saveable state serves as the train stream.
+ */
+export function pipelineContexts(cfg: Cfg, ctx: BuildContext): PipelineContexts {
+  const s = (cfg.randomness as { seed?: unknown } | undefined)?.seed;
+  const seed = typeof s === 'number' ? s : syncRandomSeed();
+  if (ctx.rng !== undefined && !isStatefulRng(ctx.rng)) {
+    throw new Error('the pipeline rng must be saveable (getState/setState) so checkpoints can resume its draws; use seededRng');
+  }
+  const trainRng = ctx.rng ?? seededRng(seed);
+  return { seed, trainCtx: { ...ctx, rng: trainRng }, evalCtx: { ...ctx, rng: seededRng(seed) }, trainRng };
+}
+
 /** What {@link buildRunner} produced. */
 export interface BuiltRunner {
   runner: Runner<PackedInputs, DetResult>;
@@ -239,10 +268,7 @@ export interface BuildRunnerOptions {
  */
 export async function buildRunner(cfg: Cfg, ctxIn: BuildContext, opts: BuildRunnerOptions): Promise<BuiltRunner> {
   const warnings: string[] = [];
-  // With `randomness.seed` set, the pipeline's random transforms (RandomFlip, RandomResize) draw from
-  // a generator seeded with it, so runs are repeatable (MMEngine seeds numpy/random the same way).
-  const seed = (cfg.randomness as { seed?: unknown } | undefined)?.seed;
-  const ctx: BuildContext = ctxIn.rng === undefined && typeof seed === 'number' ? { ...ctxIn, rng: seededRng(seed) } : ctxIn;
+  const { seed, trainCtx, evalCtx, trainRng } = pipelineContexts(cfg, ctxIn);
   const detector = buildDetector(cfg.model as Cfg);
   warnings.push(...detector.warnings);
   const dsCfg = (key: string) => (cfg[key] as Cfg | undefined)?.dataset as (CocoDatasetCfg & { dataset?: CocoDatasetCfg; times?: number }) | undefined;
@@ -252,20 +278,20 @@ export async function buildRunner(cfg: Cfg, ctxIn: BuildContext, opts: BuildRunn
   if (opts.mode === 'train') {
     const t = dsCfg('train_dataloader');
     if (!t) throw new Error('train_dataloader.dataset is missing');
-    trainDataset = runnerDataset(await buildDataset(t, ctx));
+    trainDataset = runnerDataset(await buildDataset(t, trainCtx));
     const v = dsCfg('val_dataloader');
-    if (v && cfg.val_cfg !== null) valDataset = runnerDataset(await buildDataset(v, ctx));
+    if (v && cfg.val_cfg !== null) valDataset = runnerDataset(await buildDataset(v, evalCtx));
   } else {
     const t = dsCfg('test_dataloader');
     if (!t) throw new Error('test_dataloader.dataset is missing');
-    testDataset = runnerDataset(await buildDataset(t, ctx));
+    testDataset = runnerDataset(await buildDataset(t, evalCtx));
   }
   const classes = ((trainDataset ?? testDataset)?.metainfo?.classes as string[] | undefined) ?? undefined;
-  const valEvaluator = valDataset ? await buildEvaluator(cfg.val_evaluator, ctx, classes, (s) => warnings.push(s)) : undefined;
-  const testEvaluator = testDataset ? await buildEvaluator(cfg.test_evaluator, ctx, classes, (s) => warnings.push(s)) : undefined;
+  const valEvaluator = valDataset ? await buildEvaluator(cfg.val_evaluator, ctxIn, classes, (s) => warnings.push(s)) : undefined;
+  const testEvaluator = testDataset ? await buildEvaluator(cfg.test_evaluator, ctxIn, classes, (s) => warnings.push(s)) : undefined;
   let loadReport: LoadStateDictResult | null = null;
   if (opts.mode === 'train' && typeof cfg.load_from === 'string' && !cfg.resume) {
-    loadReport = await loadFrom(detector, cfg.load_from, ctx);
+    loadReport = await loadFrom(detector, cfg.load_from, ctxIn);
     if (loadReport.warning) warnings.push(loadReport.warning);
   }
   const runner = new Runner<PackedInputs, DetResult>({
@@ -280,6 +306,8 @@ export async function buildRunner(cfg: Cfg, ctxIn: BuildContext, opts: BuildRunn
     listener: opts.listener,
     cfgText: opts.cfgText,
     experimentName: opts.experimentName,
+    seed,
+    trainPipelineRng: trainRng,
   });
   for (const w of warnings) runner.warn(w);
   return { runner, detector, loadReport, warnings };
@@ -288,6 +316,8 @@ export async function buildRunner(cfg: Cfg, ctxIn: BuildContext, opts: BuildRunn
 /**
  * The MMDetection `.pth` object of a checkpoint record: `meta`, `state_dict` in PyTorch layout
  * (4-D weights OIHW), and MMEngine's `optimizer` / `param_schedulers` / `message_hub` entries.
+ * DetStudio's extra resume state rides in `meta` (`meta.sampler`, `meta.pipeline_rng`,
+ * `meta.metrics`), which MMEngine carries along untouched.
  */
 export function mmdetCheckpointFromRecord(rec: CheckpointRecord): Record<string, unknown> {
   const sd = new Map<string, TensorRecord>();
@@ -295,7 +325,12 @@ export function mmdetCheckpointFromRecord(rec: CheckpointRecord): Record<string,
     const data = t.dtype === 'float32' ? (t.data as Float32Array) : BigInt64Array.from(t.data as Int32Array, (x) => BigInt(x));
     sd.set(k, fromModelLayout(k, data, t.shape));
   }
-  const meta: Record<string, unknown> = { ...rec.meta };
+  const meta: Record<string, unknown> = {
+    ...rec.meta,
+    ...(rec.sampler ? { sampler: rec.sampler } : {}),
+    ...(rec.pipeline_rng ? { pipeline_rng: rec.pipeline_rng } : {}),
+    ...(rec.metrics ? { metrics: rec.metrics } : {}),
+  };
   const out: Record<string, unknown> = { meta, state_dict: sd };
   if (rec.message_hub) out.message_hub = rec.message_hub;
   if (rec.optimizer) {

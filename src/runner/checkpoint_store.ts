@@ -3,6 +3,7 @@
  * checkpoint issue implements it too) and an in-memory implementation.
  */
 import type { OptimizerStateDict } from './optim/sgd';
+import type { RngState } from '../data/transforms/types';
 import type { SamplerState } from './data/sampler';
 
 /** A tensor as plain data (row-major). */
@@ -45,6 +46,13 @@ export interface CheckpointRecord {
   message_hub?: Record<string, unknown>;
   /** Sampler state (seed, epoch) — not in MMEngine checkpoints, which re-derive it from the seed. */
   sampler?: SamplerState;
+  /**
+   * State of the train pipeline's random source (RandomFlip / RandomResize draws) as of the last
+   * trained batch, so a resumed run draws what the uninterrupted one would. Absent in records of
+   * older DetStudio versions (resume then warns and starts the stream afresh). Not in MMEngine
+   * checkpoints; the `.pth` keeps it in `meta.pipeline_rng`.
+   */
+  pipeline_rng?: RngState;
   /** Validation metrics known at save time. */
   metrics?: Record<string, number>;
 }

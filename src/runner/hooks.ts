@@ -35,12 +35,13 @@ export interface Hook {
   afterTrain?(runner: Runner): void | Promise<void>;
   beforeTrainEpoch?(runner: Runner): void | Promise<void>;
   afterTrainEpoch?(runner: Runner): void | Promise<void>;
-  beforeTrainIter?(runner: Runner, batchIdx: number): void | Promise<void>;
-  afterTrainIter?(runner: Runner, batchIdx: number, outputs: Record<string, number>): void | Promise<void>;
+  /** `dataBatch`: the batch about to be trained (MMEngine's `data_batch`). */
+  beforeTrainIter?(runner: Runner, batchIdx: number, dataBatch: unknown[]): void | Promise<void>;
+  afterTrainIter?(runner: Runner, batchIdx: number, outputs: Record<string, number>, dataBatch: unknown[]): void | Promise<void>;
   beforeValEpoch?(runner: Runner, mode: 'val' | 'test'): void | Promise<void>;
   afterValEpoch?(runner: Runner, mode: 'val' | 'test', metrics: Record<string, number | string>): void | Promise<void>;
-  beforeValIter?(runner: Runner, mode: 'val' | 'test', batchIdx: number): void | Promise<void>;
-  afterValIter?(runner: Runner, mode: 'val' | 'test', batchIdx: number): void | Promise<void>;
+  beforeValIter?(runner: Runner, mode: 'val' | 'test', batchIdx: number, dataBatch: unknown[]): void | Promise<void>;
+  afterValIter?(runner: Runner, mode: 'val' | 'test', batchIdx: number, dataBatch: unknown[]): void | Promise<void>;
 }
 
 /** Keeps the message hub's runtime info and per-iteration scalars (`train/lr`, losses, metrics). */

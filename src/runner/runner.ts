@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CheckpointInfo, CheckpointRecord, CheckpointStore, TensorData } from './checkpoint_store';
 import { AspectRatioBatchSampler, BatchSampler, type BatchSamplerLike, DataLoader, DefaultSampler } from './data/sampler';
 import { syncRandomSeed } from './data/rng';
+import { seededRng, type StatefulRng } from '../data/transforms/types';
 import type { RunnerDataset } from './data/types';
 import {
   CheckpointHook,
@@ -62,6 +63,13 @@ export interface RunnerOptions<S = unknown, P = unknown> {
   experimentName?: string;
   /** The config as Python text, saved in checkpoint meta (`meta.cfg`). */
   cfgText?: string;
+  /** The run's seed (default: `randomness.seed`, else drawn as `sync_random_seed` does). */
+  seed?: number;
+  /**
+   * The random source the train dataset's pipeline draws from. Its state is saved in checkpoints
+   * (`pipeline_rng`) and restored on resume. The val/test pipelines must use other instances.
+   */
+  trainPipelineRng?: StatefulRng;
 }
 
 /** Thrown inside the train step when the loss is NaN or infinite. */
@@ -234,10 +242,10 @@ class EvalLoop {
     let idx = 0;
     const n = this.dataloader.length;
     for await (const batch of this.dataloader.batches()) {
-      await this.r.callHook('beforeValIter', this.mode, idx);
+      await this.r.callHook('beforeValIter', this.mode, idx, batch);
       const preds = await this.r.model.predict(batch);
       await this.evaluator.process(batch, preds);
-      await this.r.callHook('afterValIter', this.mode, idx);
+      await this.r.callHook('afterValIter', this.mode, idx, batch);
       this.r.emit({ type: 'progress', mode: this.mode, epoch: this.r.epoch, iter: this.r.iter, maxIters: this.r.maxIters, batchIdx: idx, batches: n });
       idx += 1;
     }
@@ -295,7 +303,7 @@ export class Runner<S = unknown, P = unknown> {
         return this.peakBytes / 2 ** 20;
       });
     const randomness = obj(this.cfg.randomness, 'randomness');
-    this.seed = typeof randomness.seed === 'number' ? randomness.seed : syncRandomSeed();
+    this.seed = opts.seed ?? (typeof randomness.seed === 'number' ? randomness.seed : syncRandomSeed());
 
     const lp = obj(this.cfg.log_processor, 'log_processor');
     if (lp.type !== undefined && lp.type !== 'LogProcessor') throw new Error(`log_processor type '${String(lp.type)}' is not supported`);
@@ -307,7 +315,7 @@ export class Runner<S = unknown, P = unknown> {
     );
     this.hooks = this.buildHooks(opts.extraHooks ?? []);
 
-    if (opts.trainDataset) this.trainDataloader = this.buildDataloader(this.cfg.train_dataloader, opts.trainDataset, 'train_dataloader');
+    if (opts.trainDataset) this.trainDataloader = this.buildDataloader(this.cfg.train_dataloader, opts.trainDataset, 'train_dataloader', opts.trainPipelineRng);
     if (opts.valDataset) this.valDataloader = this.buildDataloader(this.cfg.val_dataloader, opts.valDataset, 'val_dataloader');
     if (opts.testDataset) this.testDataloader = this.buildDataloader(this.cfg.test_dataloader, opts.testDataset, 'test_dataloader');
     if (this.valDataloader && opts.valEvaluator && this.cfg.val_cfg !== null) {
@@ -352,7 +360,7 @@ export class Runner<S = unknown, P = unknown> {
     return hooks.map((h, i) => ({ h, i })).sort((a, b) => a.h.priority - b.h.priority || a.i - b.i).map(({ h }) => h);
   }
 
-  private buildDataloader(cfgV: unknown, dataset: RunnerDataset<S>, what: string): DataLoader<S> {
+  private buildDataloader(cfgV: unknown, dataset: RunnerDataset<S>, what: string, rng?: StatefulRng): DataLoader<S> {
     const c = obj(cfgV, what);
     const bs = num(c.batch_size, `${what}.batch_size`, 1);
     const sc = obj(c.sampler, `${what}.sampler`);
@@ -375,7 +383,10 @@ export class Runner<S = unknown, P = unknown> {
     } else {
       batchSampler = new BatchSampler(sampler, bs, dropLast);
     }
-    return new DataLoader(dataset, batchSampler);
+    // PyTorch's DataLoader keeps `num_workers * prefetch_factor` batches in flight (none without workers).
+    const workers = num(c.num_workers, `${what}.num_workers`, 0);
+    const prefetch = workers > 0 ? workers * num(c.prefetch_factor, `${what}.prefetch_factor`, 2) : 0;
+    return new DataLoader(dataset, batchSampler, { rng, prefetch });
   }
 
   private buildTraining(): void {
@@ -513,7 +524,7 @@ export class Runner<S = unknown, P = unknown> {
 
   /** One training iteration with its hooks; false when the loss was not finite (nothing updated). */
   async runTrainIter(batchIdx: number, batch: unknown[]): Promise<boolean> {
-    await this.callHook('beforeTrainIter', batchIdx);
+    await this.callHook('beforeTrainIter', batchIdx, batch);
     let outputs: Record<string, number>;
     try {
       outputs = await this.trainStep(batch as S[]);
@@ -529,7 +540,7 @@ export class Runner<S = unknown, P = unknown> {
       }
       throw e;
     }
-    await this.callHook('afterTrainIter', batchIdx, outputs);
+    await this.callHook('afterTrainIter', batchIdx, outputs, batch);
     this.emit({
       type: 'progress',
       mode: 'train',
@@ -635,7 +646,11 @@ export class Runner<S = unknown, P = unknown> {
     if (this.trainLoop) {
       rec.optimizer = await this.optimWrapper.stateDict();
       rec.param_schedulers = this.paramSchedulers.map((s) => s.stateDict());
-      if (this.trainDataloader) rec.sampler = this.trainDataloader.sampler.stateDict();
+      if (this.trainDataloader) {
+        rec.sampler = this.trainDataloader.sampler.stateDict();
+        const rng = this.trainDataloader.rngState();
+        if (rng) rec.pipeline_rng = rng;
+      }
     }
     return rec;
   }
@@ -698,13 +713,26 @@ export class Runner<S = unknown, P = unknown> {
     if (rec.message_hub) this.messageHub.loadStateDict(rec.message_hub);
     this.trainLoop.epoch = rec.meta.epoch;
     this.trainLoop.iter = rec.meta.iter;
-    if (rec.meta.seed !== this.seed) {
+    const seedChanged = rec.meta.seed !== this.seed;
+    if (seedChanged) {
+      this.warn(`The value of random seed in the checkpoint "${rec.meta.seed}" is different from the value in \`randomness\` config "${this.seed}"; the checkpoint's seed is used`);
       this.seed = rec.meta.seed;
     }
     if (this.trainDataloader) {
       const sampler = this.trainDataloader.sampler;
       if (rec.sampler) sampler.loadStateDict(rec.sampler);
       else sampler.seed = this.seed;
+      const rng = this.trainDataloader.rng;
+      if (rng && rec.pipeline_rng) {
+        rng.setState(rec.pipeline_rng);
+      } else if (rng) {
+        // Older records: MMEngine's behaviour (re-seed the random sources with the checkpoint's seed).
+        if (seedChanged) rng.setState(seededRng(this.seed).getState());
+        this.info(
+          `checkpoint ${rec.name} holds no pipeline RNG state (saved by an older version): RandomFlip/RandomResize draws after the resume ` +
+            'start a fresh stream and differ from those of an uninterrupted run',
+        );
+      }
     }
     if (this.store) {
       const ck = this.hooks.find((h) => h instanceof CheckpointHook) as CheckpointHook | undefined;

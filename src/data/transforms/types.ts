@@ -70,8 +70,29 @@ export function randint(rng: Rng, low: number, high: number): number {
   return low + Math.floor(rng.random() * (high - low));
 }
 
-/** A small seeded generator (mulberry32); `Math.random` is used when no Rng is injected. */
-export function seededRng(seed: number): Rng {
+/** Plain-data state of a {@link seededRng} generator (saved into checkpoints so a resumed run draws the same). */
+export interface RngState {
+  /** Generator kind; only `mulberry32` exists. */
+  type: 'mulberry32';
+  /** The 32-bit counter (unsigned). */
+  state: number;
+}
+
+/** An {@link Rng} whose position can be read and restored. */
+export interface StatefulRng extends Rng {
+  /** The current state (a copy). */
+  getState(): RngState;
+  /** Continues from a state returned by {@link getState}. */
+  setState(state: RngState): void;
+}
+
+/** True when an {@link Rng} can report and restore its state. */
+export function isStatefulRng(rng: Rng | undefined): rng is StatefulRng {
+  return rng !== undefined && typeof (rng as StatefulRng).getState === 'function' && typeof (rng as StatefulRng).setState === 'function';
+}
+
+/** A small seeded generator (mulberry32) with a saveable state; `Math.random` is used when no Rng is injected. */
+export function seededRng(seed: number): StatefulRng {
   let a = seed >>> 0;
   return {
     random(): number {
@@ -80,6 +101,13 @@ export function seededRng(seed: number): Rng {
       t = Math.imul(t ^ (t >>> 15), t | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+    getState: () => ({ type: 'mulberry32', state: a }),
+    setState(st: RngState): void {
+      if (st?.type !== 'mulberry32' || !Number.isInteger(st.state) || st.state < 0 || st.state > 0xffffffff) {
+        throw new Error(`not a mulberry32 generator state: ${JSON.stringify(st)}`);
+      }
+      a = st.state >>> 0;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRng, type StatefulRng } from '../../data/transforms/types';
 import { RepeatDataset } from './dataset_wrappers';
 import { MT19937, randperm } from './rng';
 import { AspectRatioBatchSampler, BatchSampler, DataLoader, DefaultSampler } from './sampler';
@@ -83,5 +84,65 @@ describe('batch samplers', () => {
     for await (const b of dl.batches(1)) all.push(b);
     expect(all).toEqual([[1, 2, 0, 1], [2]]);
     expect(() => rep.get(9)).toThrow(RangeError);
+  });
+});
+
+describe('DataLoader and the pipeline random stream', () => {
+  /** A dataset whose "pipeline" waits a random time (I/O), then draws from the stream (a flip). */
+  function drawing(n: number, rng: StatefulRng, jitter: () => number): RunnerDataset<string> {
+    return {
+      length: n,
+      get: async (i) => {
+        await new Promise((r) => setTimeout(r, jitter()));
+        return `${i}:${rng.random().toFixed(6)}`;
+      },
+    };
+  }
+  async function epoch(prefetch: number, jitter: () => number, skip = 0): Promise<string[][]> {
+    const rng = seededRng(5);
+    const d = drawing(10, rng, jitter);
+    const dl = new DataLoader(d, new BatchSampler(new DefaultSampler(d, true, 3), 3), { rng, prefetch });
+    const out: string[][] = [];
+    for await (const b of dl.batches(skip)) out.push(b);
+    return out;
+  }
+
+  it('draws belong to samples in sampler order whatever the I/O timing and prefetch depth', async () => {
+    const ref = await epoch(0, () => 0);
+    expect(ref.flat().length).toBe(10);
+    const slowFirst = (() => {
+      let k = 0;
+      return () => (k++ % 3 === 0 ? 6 : 0); // the first sample of a batch finishes last
+    })();
+    expect(await epoch(0, slowFirst)).toEqual(ref);
+    expect(await epoch(2, slowFirst)).toEqual(ref);
+    expect(await epoch(10, () => Math.floor(Math.random() * 4))).toEqual(ref);
+  });
+
+  it('reports the state as of the last batch handed out and rewinds prefetched draws when left early', async () => {
+    const rng = seededRng(9);
+    const d = drawing(12, rng, () => 1);
+    const dl = new DataLoader(d, new BatchSampler(new DefaultSampler(d, false, 0), 2), { rng, prefetch: 3 });
+    const expected = seededRng(9);
+    for (let i = 0; i < 4; i++) expected.random(); // two batches of two samples, one draw each
+    const seen: string[][] = [];
+    for await (const b of dl.batches()) {
+      seen.push(b);
+      if (seen.length === 2) {
+        await new Promise((r) => setTimeout(r, 20)); // let the prefetch run ahead
+        expect(rng.getState()).not.toEqual(expected.getState());
+        expect(dl.rngState()).toEqual(expected.getState());
+        break;
+      }
+    }
+    expect(rng.getState()).toEqual(expected.getState());
+    // continuing from batch 2 gives what an uninterrupted epoch gives there
+    const rest: string[][] = [];
+    for await (const b of dl.batches(2)) rest.push(b);
+    const rng2 = seededRng(9);
+    const d2 = drawing(12, rng2, () => 0);
+    const all: string[][] = [];
+    for await (const b of new DataLoader(d2, new BatchSampler(new DefaultSampler(d2, false, 0), 2), { rng: rng2 }).batches()) all.push(b);
+    expect([...seen, ...rest]).toEqual(all);
   });
 });

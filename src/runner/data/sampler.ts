@@ -5,6 +5,7 @@
  *
  * @see mmengine/dataset/sampler.py, mmdet/datasets/samplers/batch_sampler.py (MMDetection 3.3)
  */
+import type { RngState, StatefulRng } from '../../data/transforms/types';
 import { MT19937, randperm, syncRandomSeed } from './rng';
 import type { RunnerDataset } from './types';
 
@@ -163,12 +164,46 @@ export class AspectRatioBatchSampler implements BatchSamplerLike {
   }
 }
 
-/** A single-process data loader; a batch is the list of samples (`pseudo_collate`). */
+/** Options of {@link DataLoader}. */
+export interface DataLoaderOptions {
+  /**
+   * The random source the dataset's pipeline draws from (RandomFlip, RandomResize). The loader runs
+   * the pipeline on one sample at a time in sampler order, so the draws belong to fixed samples,
+   * and it reports the state as of the last batch handed out ({@link DataLoader.rngState}).
+   */
+  rng?: StatefulRng;
+  /**
+   * Batches prepared ahead of the consumer (PyTorch: `num_workers * prefetch_factor`; 0 loads each
+   * batch when it is asked for).
+   */
+  prefetch?: number;
+}
+
+/**
+ * A single-process data loader; a batch is the list of samples (`pseudo_collate`). Samples go
+ * through the pipeline strictly one after another in sampler order — also while batches are
+ * prefetched — so the pipeline's random draws do not depend on I/O timing, and whatever else runs
+ * meanwhile (a validation with its own loader) cannot change them.
+ */
 export class DataLoader<S> implements AsyncIterable<S[]> {
+  /** Pipeline random source (see {@link DataLoaderOptions.rng}). */
+  readonly rng: StatefulRng | null;
+  /** Batches prepared ahead of the consumer. */
+  readonly prefetch: number;
+  /** Pipeline RNG state after the last batch handed out, while an iteration is open. */
+  private consumedState: RngState | null = null;
+  private open = 0;
+
   constructor(
     readonly dataset: RunnerDataset<S>,
     readonly batchSampler: BatchSamplerLike,
-  ) {}
+    options: DataLoaderOptions = {},
+  ) {
+    this.rng = options.rng ?? null;
+    const p = options.prefetch ?? 0;
+    if (!Number.isInteger(p) || p < 0) throw new Error(`prefetch must be a non-negative int, got ${p}`);
+    this.prefetch = p;
+  }
 
   /** Batches per epoch (`len(dataloader)`). */
   get length(): number {
@@ -185,12 +220,57 @@ export class DataLoader<S> implements AsyncIterable<S[]> {
     return this.batchSampler.batchSize;
   }
 
-  /** Iterates the batches of the current epoch, starting after `skip` batches. */
+  /**
+   * The pipeline RNG state a resumed loader must start from: as of the last batch handed out
+   * (draws made for prefetched, not yet consumed batches are not counted). Null without an rng.
+   */
+  rngState(): RngState | null {
+    if (!this.rng) return null;
+    return this.open > 0 && this.consumedState ? { ...this.consumedState } : this.rng.getState();
+  }
+
+  /**
+   * Iterates the batches of the current epoch, starting after `skip` batches (skipped batches are
+   * not loaded, so their pipeline draws are not made: restore the RNG state when resuming). Leaving
+   * the loop early discards prefetched batches and rewinds the RNG to the last batch handed out.
+   */
   async *batches(skip = 0): AsyncGenerator<S[]> {
-    let k = 0;
-    for (const idx of this.batchSampler) {
-      if (k++ < skip) continue;
-      yield await Promise.all(idx.map((i) => this.dataset.get(i)));
+    const lists = [...this.batchSampler].slice(skip);
+    const rng = this.rng;
+    const loads: Array<Promise<{ samples: S[]; after: RngState | null }>> = [];
+    let tail: Promise<unknown> = Promise.resolve();
+    let cancelled = false;
+    const start = (j: number): void => {
+      const p = tail.then(async () => {
+        const samples: S[] = [];
+        for (const i of lists[j]!) {
+          if (cancelled) throw new Error('data loader closed');
+          samples.push(await this.dataset.get(i));
+        }
+        return { samples, after: rng ? rng.getState() : null };
+      });
+      p.catch(() => {}); // surfaced when awaited
+      tail = p.catch(() => {});
+      loads[j] = p;
+    };
+    this.open += 1;
+    const before = rng ? rng.getState() : null;
+    let consumed = before;
+    this.consumedState = consumed;
+    try {
+      for (let j = 0; j < lists.length; j++) {
+        for (let q = loads.length; q < lists.length && q <= j + this.prefetch; q++) start(q);
+        const { samples, after } = await loads[j]!;
+        consumed = after;
+        this.consumedState = consumed;
+        yield samples;
+      }
+    } finally {
+      cancelled = true;
+      await tail;
+      if (rng && consumed) rng.setState(consumed);
+      this.open -= 1;
+      if (this.open === 0) this.consumedState = null;
     }
   }
 

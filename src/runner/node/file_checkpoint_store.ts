@@ -12,6 +12,7 @@ import { mmdetCheckpointFromRecord } from '../build';
 import type { CheckpointInfo, CheckpointMeta, CheckpointRecord, CheckpointStore, TensorData } from '../checkpoint_store';
 import type { OptimizerStateDict } from '../optim/sgd';
 import type { SamplerState } from '../data/sampler';
+import type { RngState } from '../../data/transforms/types';
 
 function toModel(key: string, t: TensorRecord): TensorData {
   const m = toModelLayout(key, t);
@@ -41,6 +42,7 @@ export function recordFromPth(bytes: Uint8Array, name: string): CheckpointRecord
   if (Array.isArray(ck.extra.param_schedulers)) rec.param_schedulers = ck.extra.param_schedulers as Array<Record<string, unknown>>;
   if (ck.extra.message_hub) rec.message_hub = ck.extra.message_hub as Record<string, unknown>;
   if (meta.sampler) rec.sampler = meta.sampler as SamplerState;
+  if (meta.pipeline_rng) rec.pipeline_rng = meta.pipeline_rng as RngState;
   return rec;
 }
 
@@ -52,8 +54,7 @@ export class FileCheckpointStore implements CheckpointStore {
 
   async save(record: CheckpointRecord): Promise<string> {
     if (!/^[\w.-]+\.pth$/.test(record.name)) throw new Error(`invalid checkpoint name '${record.name}'`);
-    const withSampler: CheckpointRecord = { ...record, meta: { ...record.meta, ...(record.sampler ? { sampler: record.sampler } : {}), ...(record.metrics ? { metrics: record.metrics } : {}) } };
-    const bytes = writePth(mmdetCheckpointFromRecord(withSampler));
+    const bytes = writePth(mmdetCheckpointFromRecord(record));
     const path = join(this.workDir, record.name);
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, bytes);
