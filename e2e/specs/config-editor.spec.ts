@@ -178,3 +178,45 @@ test("the tutorial's config: its trailing-comma warning has a quick fix that res
   await expect(page.getByTestId('resolved-view')).toContainText(/default_hooks = dict\(\s+checkpoint=dict\(interval=1, type='CheckpointHook'\)/);
   expect(await studio.api('configText', 'cityscapes/finetune_tutorial.py')).toContain('default_hooks = dict(logger=dict(interval=100))\n');
 });
+
+test('a class the demo annotations lack is a warning marker at that class in the demo config; fixing it removes it', async ({ studio, page }) => {
+  const DEMO_CFG = 'demo/mask-rcnn_r18_fpn_8xb2-demo_cityscapes.py';
+  const DEMO_NAME = 'Demo (synthetic Cityscapes)';
+  await studio.open();
+  await studio.api('openConfig', DEMO_CFG);
+  await expect(page.getByTestId('open-path')).toContainText(DEMO_CFG);
+  await expect(page.locator('.monaco-editor .view-lines')).toContainText('# A small Mask R-CNN');
+  await expect(page.getByTestId('error-count')).toHaveText('0 errors');
+
+  // Give the training set two classes, one of which ('zebra') the demo annotations do not have.
+  expect(await studio.api('placeCursorAt', "data_prefix=dict(img='leftImg8bit/train/')", 0)).toBe(true);
+  await page.keyboard.type("metainfo=dict(classes=('person', 'zebra')), ");
+  await expect.poll(() => studio.api('configText', DEMO_CFG)).toContain("metainfo=dict(classes=('person', 'zebra')), data_prefix=dict(img='leftImg8bit/train/')");
+
+  const zebraMarkers = async () => (await studio.api('editorMarkers')).filter((m) => m.message.includes("class 'zebra'"));
+  await expect.poll(zebraMarkers, { timeout: 30_000 }).toHaveLength(1);
+  const [marker] = await zebraMarkers();
+  expect(marker!.severity).toBe('warning');
+  expect(marker!.message).toContain(DEMO_NAME);
+  expect(marker!.message).toContain('annotations/instancesonly_filtered_gtFine_train.json');
+  const text = (await studio.api('configText', DEMO_CFG))!;
+  const line = text.split('\n')[marker!.startLineNumber - 1]!;
+  expect(line.slice(marker!.startColumn - 1, marker!.endColumn - 1)).toBe("'zebra'");
+  const problem = page.getByTestId('problem').filter({ hasText: "class 'zebra'" });
+  await expect(problem).toHaveCount(1);
+  await expect(problem).toHaveAttribute('data-severity', 'warning');
+  await expect(problem).toContainText(DEMO_NAME);
+  // A click on the problem scrolls the editor to it: the squiggle is there.
+  await problem.click();
+  await expect(page.locator('.monaco-editor .squiggly-warning').first()).toBeVisible();
+  await expect(page.getByTestId('error-count')).toHaveText('0 errors');
+
+  // Replace 'zebra' by a class the annotations have: the marker and the problem go.
+  expect(await studio.api('placeCursorAt', "'zebra'", 1)).toBe(true);
+  for (let i = 0; i < 'zebra'.length; i++) await page.keyboard.press('Delete');
+  await page.keyboard.type('bus');
+  await expect.poll(() => studio.api('configText', DEMO_CFG)).toContain("classes=('person', 'bus')");
+  await expect.poll(zebraMarkers).toHaveLength(0);
+  await expect(page.getByTestId('problem').filter({ hasText: "class 'zebra'" })).toHaveCount(0);
+  await expect(page.getByTestId('problem').filter({ hasText: 'is not a category' })).toHaveCount(0);
+});
