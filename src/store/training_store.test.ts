@@ -1,12 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   MAX_LOG_LINES,
+  appendRow,
+  appendRows,
   applyEvents,
   clearCompareRun,
   columnsFromScalars,
   downsampleIndices,
   perClassAP,
   resetTrainingStore,
+  runColumnsFromScalarsJson,
+  scalarsJsonSlices,
   setCompareRun,
   setRunLog,
   showRun,
@@ -131,5 +135,48 @@ describe('training store', () => {
     clearCompareRun();
     s = trainingStore.getState();
     expect(s.compare).toBeNull();
+  });
+});
+
+describe('stored scalars.json loading', () => {
+  const rows: Array<Record<string, number>> = [
+    { lr: 0.01, loss: 3, loss_cls: 1, step: 1 },
+    { lr: 0.01, loss: 2, step: 2 },
+    { 'coco/bbox_mAP': 0.2, step: 2 },
+    { lr: 0.02, loss: 1, acc: 50, step: 3 },
+    { 'coco/bbox_mAP': 0.3, 'coco/segm_mAP': 0.1, step: 3 },
+  ];
+
+  it('appendRows builds the same columns as appendRow row by row', () => {
+    const { train, val, lastVal } = columnsFromScalars(rows);
+    const ref = { steps: [] as number[], series: {} as Record<string, number[]> };
+    for (const r of rows.filter((x) => 'lr' in x)) appendRow(ref, r.step!, r);
+    expect(train).toEqual(ref);
+    expect(val.steps).toEqual([2, 3]);
+    expect(val.series['coco/segm_mAP']).toEqual([Number.NaN, 0.1]);
+    expect(lastVal).toEqual(rows[4]);
+    // appended to later, in several calls
+    appendRows(train, [{ step: 4, loss: 0.5, loss_mask: 0.2 }]);
+    expect(train.series.loss_mask).toEqual([Number.NaN, Number.NaN, Number.NaN, 0.2]);
+    expect(train.series.acc).toEqual([Number.NaN, Number.NaN, 50, Number.NaN]);
+  });
+
+  it('parses scalars.json in slices (yielding between them) into the same columns', async () => {
+    const text = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    const bytes = new TextEncoder().encode(text);
+    let pauses = 0;
+    const c = await runColumnsFromScalarsJson(bytes, async () => void pauses++, 40);
+    expect(pauses).toBeGreaterThan(2);
+    expect([...scalarsJsonSlices(bytes, 40)].flat()).toEqual(rows);
+    expect(c).toEqual(columnsFromScalars(rows));
+    expect(await runColumnsFromScalarsJson(new Uint8Array(0), async () => undefined)).toEqual(columnsFromScalars([]));
+    expect(() => [...scalarsJsonSlices(new TextEncoder().encode('{"step": 1}\n{oops\n'))]).toThrow(/line 2 is not JSON/);
+  });
+
+  it('shows and compares runs given as columns', () => {
+    showRun('a', 'run a', columnsFromScalars(rows));
+    expect(trainingStore.getState().lastMetrics).toEqual(rows[4]);
+    setCompareRun('b', 'run b', columnsFromScalars(rows.slice(0, 2)));
+    expect(trainingStore.getState().compare).toMatchObject({ runId: 'b', lastMetrics: null });
   });
 });

@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { ScalarColumns } from '../../../store/training_store.ts';
-import { chartData, chartOptions, overlayKeys } from './chart_data.ts';
+import { chartBuckets, chartData, chartOptions, overlayKeys } from './chart_data.ts';
 
 export { SERIES_COLORS, tickLabel } from './chart_data.ts';
 
@@ -27,25 +27,39 @@ export function ScalarChart({ title, cols, keys, compare, version, xLabel = 'ite
   const plot = useRef<uPlot | null>(null);
   const extra = overlayKeys(keys, compare);
   const keyList = `${keys.join('|')}//${extra.join('|')}`;
+  const latest = useRef({ cols, keys, compare, extra });
+  latest.current = { cols, keys, compare, extra };
+  const data = () => {
+    const l = latest.current;
+    return chartData({ cols: l.cols, keys: l.keys }, l.compare ? { cols: l.compare, keys: l.extra } : null, chartBuckets(host.current?.clientWidth ?? 800));
+  };
 
   useEffect(() => {
     const el = host.current;
     if (!el || keys.length === 0) return;
-    const opts = chartOptions({ width: Math.max(200, el.clientWidth), height, keys, overlayKeys: extra, xLabel, digits });
-    const u = new uPlot(opts, chartData({ cols, keys }, compare ? { cols: compare, keys: extra } : null), el);
-    plot.current = u;
-    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height }));
-    ro.observe(el);
+    // Each chart is built in a task of its own (a pane of seven charts of 10^5 steps would
+    // otherwise build in one long task), with the data current when it runs.
+    let u: uPlot | null = null;
+    let ro: ResizeObserver | null = null;
+    const timer = setTimeout(() => {
+      const opts = chartOptions({ width: Math.max(200, el.clientWidth), height, keys: latest.current.keys, overlayKeys: latest.current.extra, xLabel, digits });
+      const chart = new uPlot(opts, data(), el);
+      u = chart;
+      plot.current = chart;
+      ro = new ResizeObserver(() => chart.setSize({ width: Math.max(200, el.clientWidth), height }));
+      ro.observe(el);
+    }, 0);
     return () => {
-      ro.disconnect();
-      u.destroy();
+      clearTimeout(timer);
+      ro?.disconnect();
+      u?.destroy();
       plot.current = null;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [keyList, height, xLabel, digits]);
 
   useEffect(() => {
-    if (plot.current && keys.length > 0) plot.current.setData(chartData({ cols, keys }, compare ? { cols: compare, keys: extra } : null));
+    if (plot.current && keys.length > 0) plot.current.setData(data());
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, keyList]);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { appendRow, type ScalarColumns } from '../../../store/training_store';
-import { COMPARE_DASH, chartData, chartOptions, overlayKeys, seriesLabel, tickLabel } from './chart_data';
+import { CHART_BUCKETS, COMPARE_DASH, chartBuckets, chartData, chartOptions, overlayKeys, seriesLabel, tickLabel } from './chart_data';
 
 function cols(rows: Array<Record<string, number>>): ScalarColumns {
   const c: ScalarColumns = { steps: [], series: {} };
@@ -65,5 +65,11 @@ describe('chart data', () => {
     expect(seriesLabel('acc', 1, true)).toBe('acc · B');
     expect(tickLabel(0.0001)).toBe('1.0e-4');
     expect(tickLabel(0.25)).toBe('0.25');
+  });
+
+  it('sizes the downsampling to the chart width (about one drawn point per pixel column)', () => {
+    expect(chartBuckets(880)).toBe(440);
+    expect(chartBuckets(10)).toBe(50);
+    expect(chartBuckets(10_000)).toBe(CHART_BUCKETS);
   });
 });

@@ -14,6 +14,15 @@ export const SERIES_COLORS = ['#4cc2ff', '#ffb547', '#3fb950', '#f778ba', '#a371
 /** Buckets of the min/max downsampling: at most ~2x this many points are drawn per series. */
 export const CHART_BUCKETS = 1000;
 
+/**
+ * Buckets for a chart `width` CSS pixels wide: one bucket per two pixels, so its minimum and
+ * maximum give about one drawn point per pixel column (no visible detail lost, and a chart of
+ * 10^5 steps draws about as many points as it has pixels).
+ */
+export function chartBuckets(width: number): number {
+  return Math.max(50, Math.min(CHART_BUCKETS, Math.round(width / 2)));
+}
+
 /** Dash pattern of the compared run's lines (the shown run's lines are solid). */
 export const COMPARE_DASH = [6, 4];
 

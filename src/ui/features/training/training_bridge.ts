@@ -7,12 +7,14 @@ import { editorStore } from '../../../store/editor_store.ts';
 import {
   applyEvents,
   clearCompareRun,
+  runColumnsFromScalarsJson,
   setCompareRun,
   setRunLog,
   setTrainingFields,
   showRun,
   startCfgOptions,
   trainingStore,
+  type RunColumns,
   type TrainEventRecord,
 } from '../../../store/training_store.ts';
 import { getTrainClient, type TrainClient } from '../../../worker/train_client.ts';
@@ -97,8 +99,7 @@ export async function resumeFromCheckpoint(runId: string, checkpointId?: string)
   setTrainingFields({ actionError: null });
   try {
     const info = await trainClient().request('resumeFrom', { runId, checkpointId, dataset: datasetSource() });
-    const rows = await trainClient().request('runScalars', { runId });
-    showRun(runId, info.runName, rows);
+    showRun(runId, info.runName, await fetchRunColumns(runId));
     setTrainingFields({ runName: info.runName, backend: info.backend });
     await loadRunLog(runId);
     return info;
@@ -136,6 +137,27 @@ export async function refreshCheckpoints(): Promise<void> {
   }
 }
 
+/** Lets the event loop run (input, rendering) before continuing: a fresh task. */
+function yieldToEventLoop(): Promise<void> {
+  const sched = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (sched?.yield) return sched.yield();
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(null);
+  });
+}
+
+/**
+ * A stored run's chart columns. Its `scalars.json` comes from the worker as bytes (transferred,
+ * not structured-cloned row by row) and is parsed in slices between which the main thread is
+ * free, so a run of 10^5 logged steps loads without a long task.
+ */
+async function fetchRunColumns(runId: string): Promise<RunColumns> {
+  const f = await trainClient().request('export', { runId, format: 'scalars' });
+  return runColumnsFromScalarsJson(f.bytes, yieldToEventLoop);
+}
+
 /**
  * Puts a run's text log, as stored with the run in IndexedDB, in the log panel (read through the
  * worker's `log` export). Queued live events are applied first: the stored log already holds them.
@@ -157,8 +179,7 @@ async function loadRunLog(runId: string): Promise<void> {
 export async function openRun(runId: string): Promise<void> {
   try {
     const run = trainingStore.getState().runs.find((r) => r.id === runId);
-    const rows = await trainClient().request('runScalars', { runId });
-    showRun(runId, run?.name ?? runId, rows, run?.status);
+    showRun(runId, run?.name ?? runId, await fetchRunColumns(runId), run?.status);
     await loadRunLog(runId);
   } catch (e) {
     fail(e);
@@ -183,8 +204,7 @@ export async function compareWith(runId: string | null): Promise<void> {
   }
   try {
     const run = trainingStore.getState().runs.find((r) => r.id === runId);
-    const rows = await trainClient().request('runScalars', { runId });
-    setCompareRun(runId, run?.name ?? runId, rows);
+    setCompareRun(runId, run?.name ?? runId, await fetchRunColumns(runId));
   } catch (e) {
     fail(e);
   }
