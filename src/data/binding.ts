@@ -67,13 +67,14 @@ export function datasetFacts(id: string, name: string, ds: BoundDataset): Datase
     const imageFolders: Record<string, number> = {};
     // A path is `<folder><file_name>` for every split of it at a `/` whose tail is a file_name.
     for (const p of ds.paths) {
-      for (let i = -1; i < p.length; i = p.indexOf('/', i + 1)) {
+      let i = -1;
+      do {
         if (names.has(p.slice(i + 1))) {
           const folder = p.slice(0, i + 1);
           imageFolders[folder] = (imageFolders[folder] ?? 0) + 1;
         }
-        if (p.indexOf('/', i + 1) < 0) break;
-      }
+        i = p.indexOf('/', i + 1);
+      } while (i >= 0);
     }
     annotations.push({
       annFile: stripDot(annFile),
