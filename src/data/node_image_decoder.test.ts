@@ -1,32 +1,108 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { encode } from 'fast-png';
+import { encode as encodeJpeg } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../testing/fixtures.ts';
-import { nodePngDecoder } from './node_image_decoder.ts';
+import { JpegDecodeError, nodeImageDecoder, nodePngDecoder } from './node_image_decoder.ts';
 import { PngDecodeError } from './png.ts';
-import { defaultImageDecoder } from './transforms/loading.ts';
+import { defaultImageDecoder, LoadImageFromFile, toBgr, UnsupportedImageError } from './transforms/loading.ts';
 
-describe('nodePngDecoder', () => {
+/** A PNG whose rows use the filter types of `filters` in turn (filtered here, deflated by zlib). */
+function pngWithFilters(w: number, h: number, ch: number, pixels: Uint8Array, filters: number[]): Uint8Array {
+  const stride = w * ch;
+  const raw = new Uint8Array(h * (stride + 1));
+  const at = (y: number, x: number): number => (y < 0 || x < 0 ? 0 : pixels[y * stride + x]!);
+  for (let y = 0; y < h; y++) {
+    const f = filters[y % filters.length]!;
+    raw[y * (stride + 1)] = f;
+    for (let x = 0; x < stride; x++) {
+      const a = at(y, x - ch);
+      const b = at(y - 1, x);
+      const c = at(y - 1, x - ch);
+      const p = a + b - c;
+      const pa = Math.abs(p - a);
+      const pb = Math.abs(p - b);
+      const pc = Math.abs(p - c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f]!;
+      raw[y * (stride + 1) + 1 + x] = (pixels[y * stride + x]! - pred) & 255;
+    }
+  }
+  const chunk = (type: string, data: Uint8Array): Buffer => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    return Buffer.concat([head, Buffer.from(data), Buffer.alloc(4)]); // CRC not checked by the decoders
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = { 1: 0, 2: 4, 3: 2, 4: 6 }[ch]!;
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return new Uint8Array(Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array())]));
+}
+
+const noise = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => ((i * 2654435761 + seed) >>> 13) & 255);
+
+describe('nodeImageDecoder: PNG', () => {
   it('decodes exactly like fast-png (fixture RGB images, all filter types, 16-bit, RGBA, gray)', () => {
     const dir = fixturePath('cityscapes', 'cityscapes', 'leftImg8bit', 'val', 'lindau');
-    const files = readdirSync(dir).map((f) => readFileSync(join(dir, f)));
+    const files: Uint8Array[] = readdirSync(dir).map((f) => new Uint8Array(readFileSync(join(dir, f))));
     const w = 37;
     const h = 11;
     const grad = (n: number, m: number) => Uint8Array.from({ length: n }, (_, i) => (i * m + (i >> 3) * 17) & 255);
-    files.push(Buffer.from(encode({ width: w, height: h, data: grad(w * h * 4, 7), channels: 4, depth: 8 })));
-    files.push(Buffer.from(encode({ width: w, height: h, data: grad(w * h, 3), channels: 1, depth: 8 })));
-    files.push(Buffer.from(encode({ width: w, height: h, data: Uint16Array.from({ length: w * h * 3 }, (_, i) => i * 977), channels: 3, depth: 16 })));
-    for (const f of files) {
-      const bytes = new Uint8Array(f);
-      const a = nodePngDecoder(bytes, 'x.png');
+    files.push(encode({ width: w, height: h, data: grad(w * h * 4, 7), channels: 4, depth: 8 }));
+    files.push(encode({ width: w, height: h, data: grad(w * h, 3), channels: 1, depth: 8 }));
+    files.push(encode({ width: w, height: h, data: Uint16Array.from({ length: w * h * 3 }, (_, i) => i * 977), channels: 3, depth: 16 }));
+    for (const ch of [1, 2, 3, 4]) files.push(pngWithFilters(w, h, ch, noise(w * h * ch, ch), [0, 1, 2, 3, 4, 4, 3, 2, 1]));
+    files.push(pngWithFilters(w, h, 3, noise(w * h * 3, 9), [4, 3, 1])); // Paeth / Average on the first row
+    for (const bytes of files) {
+      const a = nodeImageDecoder(bytes, 'x.png');
       const b = defaultImageDecoder(bytes, 'x.png');
       expect([a.width, a.height, a.channels]).toEqual([b.width, b.height, b.channels]);
       expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+      // Asked for BGR: 8-bit RGB comes back already swapped, everything else as before; same pixels after toBgr.
+      const c = nodeImageDecoder(bytes, 'x.png', { order: 'bgr' });
+      expect(Buffer.from(toBgr(c).data).equals(Buffer.from(toBgr(b).data))).toBe(true);
+      expect(c.order === 'bgr').toBe(b.channels === 3 && bytes[24] === 8);
     }
+    expect(nodePngDecoder).toBe(nodeImageDecoder);
   });
   it('rejects truncated files', () => {
     const f = new Uint8Array(readFileSync(fixturePath('cityscapes', 'cityscapes', 'leftImg8bit', 'val', 'lindau', 'lindau_000079_102788_leftImg8bit.png')));
-    expect(() => nodePngDecoder(f.subarray(0, f.length - 30), 'x.png')).toThrow(PngDecodeError);
+    expect(() => nodeImageDecoder(f.subarray(0, f.length - 30), 'x.png')).toThrow(PngDecodeError);
+  });
+});
+
+describe('nodeImageDecoder: JPEG and other formats', () => {
+  const w = 37;
+  const h = 23;
+  const rgba = new Uint8Array(w * h * 4);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) rgba.set([x * 6, y * 10, 128 + ((x + y) & 15), 255], (y * w + x) * 4);
+  }
+  const jpeg = new Uint8Array(encodeJpeg({ width: w, height: h, data: rgba }, 100).data);
+
+  it('decodes a JPEG made at test time (quality 100: within 4 levels of the source) to RGB, and to BGR through LoadImageFromFile', async () => {
+    const d = nodeImageDecoder(jpeg, 'a.jpg');
+    expect([d.width, d.height, d.channels]).toEqual([w, h, 3]);
+    let maxDiff = 0;
+    for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(d.data[i * 3 + c]! - rgba[i * 4 + c]!));
+    expect(maxDiff).toBeLessThanOrEqual(4);
+    const r = await new LoadImageFromFile({}, { readFile: async () => jpeg, decodeImage: nodeImageDecoder }).transform({ img_path: 'x/a.jpeg' });
+    expect(r!.img_shape).toEqual([h, w]);
+    expect(Array.from(r!.img!.data.subarray(0, 3))).toEqual([d.data[2], d.data[1], d.data[0]]);
+  });
+  it('reports broken JPEGs and unsupported formats clearly', () => {
+    expect(() => nodeImageDecoder(jpeg.subarray(0, jpeg.length >> 1), 'cut.jpg')).toThrow(JpegDecodeError);
+    expect(() => nodeImageDecoder(jpeg.subarray(0, jpeg.length >> 1), 'cut.jpg')).toThrow(/cut\.jpg: cannot decode JPEG/);
+    const gif = new Uint8Array([...Buffer.from('GIF89a'), 1, 0, 1, 0, 0, 0, 0]);
+    expect(() => nodeImageDecoder(gif, 'a.gif')).toThrow(UnsupportedImageError);
+    expect(() => nodeImageDecoder(gif, 'a.gif')).toThrow(/a\.gif: GIF images are not supported.*PNG and JPEG/);
+    const webp = new Uint8Array([...Buffer.from('RIFF'), 0, 0, 0, 0, ...Buffer.from('WEBPVP8 ')]);
+    expect(() => nodeImageDecoder(webp, 'b.jpg')).toThrow(/b\.jpg: WebP images are not supported/);
+    expect(() => nodeImageDecoder(new Uint8Array([1, 2, 3]), 'c.png')).toThrow(/c\.png: this file format is not supported/);
   });
 });

@@ -47,6 +47,18 @@ export function buildTransform(cfg: TransformCfg, ctx: PipelineContext): Transfo
   return build(rest, ctx);
 }
 
+/** `resize` then `flip` with the horizontal mirror done inside the resize (see {@link Compose.run}). */
+function resizeAndFlip(resize: Resize | RandomResize, flip: RandomFlip, results: Results): Results {
+  const mirror = (dir: string | null): boolean => dir === 'horizontal' || dir === 'diagonal';
+  if (resize instanceof RandomResize) {
+    const scale = resize.randomScale();
+    const dir = flip.chooseDirection();
+    return flip.applyDirection(resize.resizeTo(results, scale, mirror(dir)), dir, mirror(dir));
+  }
+  const dir = flip.chooseDirection();
+  return flip.applyDirection(resize.transform(results, mirror(dir)), dir, mirror(dir));
+}
+
 /** mmcv `Compose`. */
 export class Compose {
   readonly transforms: Transform[];
@@ -55,11 +67,22 @@ export class Compose {
     this.transforms = pipeline.map((t) => ('transform' in t && typeof t.transform === 'function' ? (t as Transform) : buildTransform(t as TransformCfg, ctx)));
   }
 
-  /** Runs every transform; `null` when one drops the sample. */
+  /**
+   * Runs every transform; `null` when one drops the sample. A `Resize` / `RandomResize` directly
+   * followed by a `RandomFlip` runs fused: the random draws happen in the same order (scale, then
+   * direction) and a horizontal mirror is done by the resize's output indexing instead of a second
+   * pass over the image, so the results equal running the two steps one after the other.
+   */
   async run(results: Results): Promise<Results | null> {
     let r: Results | null = results;
-    for (const t of this.transforms) {
-      r = await t.transform(r);
+    const ts = this.transforms;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      const next = ts[i + 1];
+      if ((t instanceof Resize || t instanceof RandomResize) && next instanceof RandomFlip) {
+        r = resizeAndFlip(t, next, r);
+        i++;
+      } else r = await t.transform(r);
       if (r === null) return null;
     }
     return r;

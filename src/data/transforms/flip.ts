@@ -55,30 +55,44 @@ export class RandomFlip implements Transform {
   }
 
   transform(results: Results): Results {
-    const dir = this.chooseDirection();
+    return this.applyDirection(results, this.chooseDirection());
+  }
+
+  /**
+   * Applies a drawn direction: sets `flip` / `flip_direction` and flips. `imageMirrored` says the
+   * image was already mirrored horizontally (by a fused resize, see `Compose`).
+   */
+  applyDirection(results: Results, dir: string | null, imageMirrored = false): Results {
     if (dir === null) {
+      if (imageMirrored) throw new Error('RandomFlip: the image was mirrored but no flip was drawn');
       results.flip = false;
       results.flip_direction = null;
       return results;
     }
     results.flip = true;
     results.flip_direction = dir;
-    flipResults(results, dir);
+    flipResults(results, dir, imageMirrored);
     return results;
   }
 }
 
-/** Mirrors image, boxes (`HorizontalBoxes.flip_`) and masks of `results` in place. */
-export function flipResults(results: Results, dir: string): void {
+/**
+ * Mirrors image, boxes (`HorizontalBoxes.flip_`) and masks of `results` in place. With
+ * `imageMirrored` the image's horizontal part is taken as done (only a diagonal flip's vertical half
+ * is left for it).
+ */
+export function flipResults(results: Results, dir: string, imageMirrored = false): void {
   const img = results.img;
   if (!img) throw new Error('RandomFlip: results has no img');
   const { width: w, height: h } = img;
-  const doFlip = (data: Uint8Array, n: number, ph: number, pw: number, c: number): Uint8Array => {
-    if (dir === 'horizontal') return flipHorizontal(data, n, ph, pw, c);
+  if (imageMirrored && dir === 'vertical') throw new Error('RandomFlip: a vertical flip cannot follow a horizontally mirrored image');
+  const doFlip = (data: Uint8Array, n: number, ph: number, pw: number, c: number, horizontalDone: boolean): Uint8Array => {
+    if (dir === 'horizontal') return horizontalDone ? data : flipHorizontal(data, n, ph, pw, c);
     if (dir === 'vertical') return flipVertical(data, n, ph, pw, c);
-    return flipVertical(flipHorizontal(data, n, ph, pw, c), n, ph, pw, c);
+    return flipVertical(horizontalDone ? data : flipHorizontal(data, n, ph, pw, c), n, ph, pw, c);
   };
-  results.img = { ...img, data: doFlip(img.data, 1, h, w, img.channels) };
+  const imgData = doFlip(img.data, 1, h, w, img.channels, imageMirrored);
+  if (imgData !== img.data) results.img = { ...img, data: imgData };
   const b = results.gt_bboxes;
   if (b) {
     for (let i = 0; i < b.length; i += 4) {
@@ -95,5 +109,5 @@ export function flipResults(results: Results, dir: string): void {
     }
   }
   const m = results.gt_masks;
-  if (m) results.gt_masks = { ...m, data: doFlip(m.data, m.n, m.height, m.width, 1) };
+  if (m) results.gt_masks = { ...m, data: doFlip(m.data, m.n, m.height, m.width, 1, false) };
 }

@@ -71,78 +71,123 @@ function linearTable(src: number, dst: number, clampCoord: boolean): LinearTable
   return { ofs, a0, a1 };
 }
 
+/** Options of {@link resizeBilinear}. */
+export interface ResizeBilinearOptions {
+  /**
+   * Mirror the result horizontally in the same pass (a fused `RandomFlip`): output column `x` is the
+   * unmirrored output column `dw - 1 - x`, so the pixels equal `flipHorizontal(resize(img))` exactly.
+   */
+  flipHorizontal?: boolean;
+}
+
 /**
- * `cv2.resize(img, (dw, dh), interpolation=cv2.INTER_LINEAR)` for uint8 HWC images. Measured against
- * OpenCV 4.6 on the pipeline fixture (see `image_ops.test.ts`).
+ * `cv2.resize(img, (dw, dh), interpolation=cv2.INTER_LINEAR)` for uint8 HWC images, bit-exact with
+ * OpenCV 4.6 on the pipeline fixture (`pipeline.test.ts`). Separable and integer-only: each needed
+ * source row is resized horizontally once into an int32 row (11-bit weights, kept pre-shifted by 4 as
+ * OpenCV's vertical step wants them), then every output row mixes two such rows.
  */
-export function resizeBilinear(img: ImageU8, dw: number, dh: number): ImageU8 {
+export function resizeBilinear(img: ImageU8, dw: number, dh: number, options: ResizeBilinearOptions = {}): ImageU8 {
   const { width: sw, height: sh, channels: c, data: src } = img;
+  if (dw <= 0 || dh <= 0) throw new Error(`resizeBilinear: invalid output size ${dw}x${dh}`);
   const out = new Uint8Array(dw * dh * c);
   const xt = linearTable(sw, dw, true);
   const yt = linearTable(sh, dh, false);
+  // Per output column: byte offset of the left sample within a source row and its two weights. The
+  // right sample is always `c` bytes further: where the left one is the last column (weight 1, 0),
+  // the pair is moved one column left with weights (0, 1), the same sum. Mirroring reverses the tables.
+  const xo = new Int32Array(dw);
+  const wa = new Int32Array(dw);
+  const wb = new Int32Array(dw);
+  const mirror = options.flipHorizontal === true;
+  for (let dx = 0; dx < dw; dx++) {
+    const j = mirror ? dw - 1 - dx : dx;
+    let sx = xt.ofs[j]!;
+    let w0 = xt.a0[j]!;
+    let w1 = xt.a1[j]!;
+    if (sx + 1 >= sw) {
+      if (sw === 1) (sx = 0), (w0 = w0 + w1), (w1 = 0);
+      else (sx = sw - 2), (w1 = w0 + w1), (w0 = 0);
+    }
+    xo[dx] = sx * c;
+    wa[dx] = w0;
+    wb[dx] = w1;
+  }
   const rowLen = dw * c;
-  // Horizontally resized source rows, cached by source row index (two live at a time).
-  let cacheA = new Int32Array(rowLen);
-  let cacheB = new Int32Array(rowLen);
+  const srcStride = sw * c;
+  // Two horizontally resized source rows (values >> 4) in one buffer, at offsets offA (row rowA) and
+  // offB (row rowB); one typed array for both keeps V8's loads fast.
+  const rows = new Int32Array(2 * rowLen);
+  let offA = 0;
+  let offB = rowLen;
   let rowA = -1;
   let rowB = -1;
-  // Per output column: first source sample offset within a row and the step to the second one.
-  const x0 = new Int32Array(dw);
-  const step = new Int32Array(dw);
-  for (let dx = 0; dx < dw; dx++) {
-    const sx = xt.ofs[dx]!;
-    x0[dx] = sx * c;
-    step[dx] = sx + 1 < sw ? c : 0;
-  }
-  const { a0, a1 } = xt;
-  const hresize = (sy: number, buf: Int32Array): void => {
-    const base = sy * sw * c;
-    if (c === 3) {
-      for (let dx = 0, o = 0; dx < dw; dx++, o += 3) {
-        const p0 = base + x0[dx]!;
-        const p1 = p0 + step[dx]!;
-        const w0 = a0[dx]!;
-        const w1 = a1[dx]!;
-        buf[o] = src[p0]! * w0 + src[p1]! * w1;
-        buf[o + 1] = src[p0 + 1]! * w0 + src[p1 + 1]! * w1;
-        buf[o + 2] = src[p0 + 2]! * w0 + src[p1 + 2]! * w1;
-      }
-      return;
-    }
-    for (let dx = 0; dx < dw; dx++) {
-      const p0 = base + x0[dx]!;
-      const p1 = p0 + step[dx]!;
-      const w0 = a0[dx]!;
-      const w1 = a1[dx]!;
-      const o = dx * c;
-      for (let k = 0; k < c; k++) buf[o + k] = src[p0 + k]! * w0 + src[p1 + k]! * w1;
-    }
-  };
-  const getRow = (sy: number): Int32Array => {
-    if (sy === rowA) return cacheA;
-    if (sy === rowB) return cacheB;
-    // Replace the row that is not the other one needed next (rows only move forward).
-    [cacheA, cacheB, rowA, rowB] = [cacheB, cacheA, rowB, rowA];
-    hresize(sy, cacheB);
-    rowB = sy;
-    return cacheB;
-  };
   for (let dy = 0; dy < dh; dy++) {
     const sy = yt.ofs[dy]!;
-    const y0 = Math.min(Math.max(sy, 0), sh - 1);
-    const y1 = Math.min(Math.max(sy + 1, 0), sh - 1);
-    const r0 = getRow(y0);
-    const r1 = getRow(y1);
-    const b0 = yt.a0[dy]!;
-    const b1 = yt.a1[dy]!;
-    const o = dy * rowLen;
-    for (let i = 0; i < rowLen; i++) {
-      // OpenCV's vectorised 32s→8u step: ((b0*(r0>>4))>>16 + (b1*(r1>>4))>>16 + 2) >> 2, saturated.
-      const v = (((b0 * (r0[i]! >> 4)) >> 16) + ((b1 * (r1[i]! >> 4)) >> 16) + 2) >> 2;
-      out[o + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    const y0 = sy < 0 ? 0 : sy > sh - 1 ? sh - 1 : sy;
+    const y1 = sy + 1 < 0 ? 0 : sy + 1 > sh - 1 ? sh - 1 : sy + 1;
+    // Rows only move forward: keep y0 in A and y1 in B, reusing what is already there.
+    if (rowA !== y0) {
+      if (rowB === y0) {
+        const t = offA;
+        offA = offB;
+        offB = t;
+        rowB = -1;
+      } else hresize(src, y0 * srcStride, sw, c, xo, wa, wb, dw, rows, offA);
+      rowA = y0;
     }
+    if (rowB !== y1) {
+      if (y1 === y0) rows.copyWithin(offB, offA, offA + rowLen);
+      else hresize(src, y1 * srcStride, sw, c, xo, wa, wb, dw, rows, offB);
+      rowB = y1;
+    }
+    vmix(rows, offA, offB, yt.a0[dy]!, yt.a1[dy]!, out, dy * rowLen, rowLen);
   }
   return { width: dw, height: dh, channels: c, data: out };
+}
+
+/** Horizontal pass of one source row into `rows` at `o`, each value already `>> 4`. */
+function hresize(
+  src: Uint8Array,
+  base: number,
+  sw: number,
+  c: number,
+  xo: Int32Array,
+  wa: Int32Array,
+  wb: Int32Array,
+  dw: number,
+  rows: Int32Array,
+  o: number,
+): void {
+  if (c === 3 && sw > 1) {
+    for (let dx = 0; dx < dw; dx++, o += 3) {
+      const p = base + xo[dx]!;
+      const w0 = wa[dx]!;
+      const w1 = wb[dx]!;
+      rows[o] = (src[p]! * w0 + src[p + 3]! * w1) >> 4;
+      rows[o + 1] = (src[p + 1]! * w0 + src[p + 4]! * w1) >> 4;
+      rows[o + 2] = (src[p + 2]! * w0 + src[p + 5]! * w1) >> 4;
+    }
+    return;
+  }
+  // With a single source column the pair offset would leave the row: read the same sample twice.
+  const step = sw > 1 ? c : 0;
+  for (let dx = 0; dx < dw; dx++, o += c) {
+    const p = base + xo[dx]!;
+    const w0 = wa[dx]!;
+    const w1 = wb[dx]!;
+    for (let k = 0; k < c; k++) rows[o + k] = (src[p + k]! * w0 + src[p + step + k]! * w1) >> 4;
+  }
+}
+
+/**
+ * Vertical pass, OpenCV's vectorised 32s → 8u step on the pre-shifted rows:
+ * `(((b0 * r0) >> 16) + ((b1 * r1) >> 16) + 2) >> 2`, saturated to 255.
+ */
+function vmix(rows: Int32Array, o0: number, o1: number, b0: number, b1: number, out: Uint8Array, o: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = (((b0 * rows[o0 + i]!) >> 16) + ((b1 * rows[o1 + i]!) >> 16) + 2) >> 2;
+    out[o + i] = v > 255 ? 255 : v;
+  }
 }
 
 /** `cv2.resize(..., interpolation=cv2.INTER_NEAREST)` for one 8-bit plane stack (`n` planes of `sh × sw`). */

@@ -12,9 +12,20 @@ import type { BitmapMasks, ImageU8, Results, Transform } from './types.ts';
 export interface DecodedPixels {
   width: number;
   height: number;
-  /** 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. */
+  /** 1 gray, 2 gray+alpha, 3 RGB (or BGR, see `order`), 4 RGBA. */
   channels: number;
   data: Uint8Array | Uint8ClampedArray;
+  /**
+   * Order of 3-channel data: `'rgb'` (the default when absent) or `'bgr'`, which a decoder may
+   * return when asked for it through {@link DecodeHints} (it then skips a conversion pass).
+   */
+  order?: 'rgb' | 'bgr';
+}
+
+/** What the caller would like from a decoder; a decoder may ignore it (then it returns RGB order). */
+export interface DecodeHints {
+  /** `'bgr'`: 3-channel BGR is wanted (OpenCV order), so a decoder that can write it directly should. */
+  order?: 'bgr';
 }
 
 /**
@@ -22,7 +33,7 @@ export interface DecodedPixels {
  * `createImageBitmap` + `OffscreenCanvas` (8-bit RGB photos, JPEG included); in Node the default
  * decodes PNG with fast-png.
  */
-export type ImageDecoder = (bytes: Uint8Array, path: string) => DecodedPixels | Promise<DecodedPixels>;
+export type ImageDecoder = (bytes: Uint8Array, path: string, hints?: DecodeHints) => DecodedPixels | Promise<DecodedPixels>;
 
 /** Reads a file of the dataset (a {@link FileTree}'s `read`, `fetch`, `fs.readFile`…). */
 export type FileReader = (path: string) => Promise<Uint8Array>;
@@ -55,8 +66,14 @@ export function defaultImageDecoder(bytes: Uint8Array, path: string): DecodedPix
   return { width: png.width, height: png.height, channels: png.channels, data };
 }
 
-/** Converts decoded RGB(A)/gray pixels to the pipeline's 3-channel BGR (OpenCV `IMREAD_COLOR`). */
+/**
+ * Converts decoded RGB(A)/gray pixels to the pipeline's 3-channel BGR (OpenCV `IMREAD_COLOR`).
+ * Pixels a decoder already wrote as BGR (`order: 'bgr'`) are taken as they are, without a copy.
+ */
 export function toBgr(p: DecodedPixels): ImageU8 {
+  if (p.order === 'bgr' && p.channels === 3 && p.data instanceof Uint8Array) {
+    return { width: p.width, height: p.height, channels: 3, data: p.data };
+  }
   const n = p.width * p.height;
   const out = new Uint8Array(n * 3);
   const c = p.channels;
@@ -72,6 +89,8 @@ export function toBgr(p: DecodedPixels): ImageU8 {
   } else throw new UnsupportedImageError(`cannot convert ${c}-channel pixels to BGR`);
   return { width: p.width, height: p.height, channels: 3, data: out };
 }
+
+const BGR_HINTS: DecodeHints = Object.freeze({ order: 'bgr' });
 
 /** Context the loading transforms need: how to read files and decode images. */
 export interface LoadingContext {
@@ -110,7 +129,7 @@ export class LoadImageFromFile implements Transform {
     let img: ImageU8;
     try {
       const bytes = await this.ctx.readFile(path);
-      img = toBgr(await (this.ctx.decodeImage ?? defaultImageDecoder)(bytes, path));
+      img = toBgr(await (this.ctx.decodeImage ?? defaultImageDecoder)(bytes, path, BGR_HINTS));
     } catch (err) {
       if (this.ignoreEmpty) return null;
       throw err;

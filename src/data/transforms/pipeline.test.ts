@@ -143,6 +143,12 @@ describe.each(Object.keys(fx.runs))('pipeline run %s', (key) => {
     }
     const p = r as unknown as PackedInputs;
     packed.set(key, p);
+    // Compose.run fuses Resize + RandomFlip (mirror in the resize pass): the same packed sample.
+    const fused = (await new Compose(fx.pipelines[pipe]!, { readFile }).pack(ds.getDataInfo(Number(idx)) as unknown as Results))!;
+    expect(fused.inputs.shape).toEqual(p.inputs.shape);
+    expect(Buffer.from(fused.inputs.data).equals(Buffer.from(p.inputs.data))).toBe(true);
+    expect(fused.data_samples.metainfo).toEqual(p.data_samples.metainfo);
+    expect(Array.from(fused.data_samples.gt_instances.bboxes)).toEqual(Array.from(p.data_samples.gt_instances.bboxes));
     const { metainfo } = p.data_samples;
     const { img_path: _unused, ...meta } = metainfo;
     expect(meta).toEqual(ref.meta);

@@ -3,7 +3,7 @@ import { RandomFlip } from './flip.ts';
 import { rescaleSize } from './image_ops.ts';
 import { RandomResize, Resize } from './resize.ts';
 import { seededRng, type Results } from './types.ts';
-import { buildTransform, UnknownTransformError } from './compose.ts';
+import { buildTransform, Compose, UnknownTransformError } from './compose.ts';
 
 function sample(w: number, h: number): Results {
   const data = new Uint8Array(w * h * 3);
@@ -85,5 +85,39 @@ describe('buildTransform', () => {
   it('builds by mmdet type name and explains an unknown type', () => {
     expect(buildTransform({ type: 'RandomFlip', prob: 0.5 }, { readFile: async () => new Uint8Array() }).type).toBe('RandomFlip');
     expect(() => buildTransform({ type: 'RandomFlipp' }, { readFile: async () => new Uint8Array() })).toThrow(UnknownTransformError);
+  });
+});
+
+describe('Compose fuses Resize / RandomResize + RandomFlip', () => {
+  const readFile = async (): Promise<Uint8Array> => new Uint8Array();
+  function masked(w: number, h: number): Results {
+    const r = sample(w, h);
+    const m = new Uint8Array(2 * w * h);
+    for (let i = 0; i < m.length; i++) m[i] = (i * 2654435761) >>> 30 === 0 ? 1 : 0;
+    r.gt_masks = { n: 2, height: h, width: w, data: m };
+    r.gt_bboxes = Float32Array.from([10, 20, 110, 220, 1, 2, 30, 25]);
+    return r;
+  }
+  it.each([
+    ['RandomResize', { type: 'RandomResize', scale: [[48, 20], [64, 40]], keep_ratio: true }],
+    ['Resize (unequal factors)', { type: 'Resize', scale: [37, 23], keep_ratio: false }],
+    ['Resize to the same size', { type: 'Resize', scale: [64, 32], keep_ratio: true }],
+  ])('%s: fused run equals the steps one by one, for every flip direction', async (_name, resizeCfg) => {
+    const pipeline = [resizeCfg, { type: 'RandomFlip', prob: [0.25, 0.25, 0.25], direction: ['horizontal', 'vertical', 'diagonal'] }];
+    const fused = new Compose(pipeline, { readFile, rng: seededRng(5) });
+    const steps = new Compose(pipeline, { readFile, rng: seededRng(5) });
+    const seen = new Set<string>();
+    for (let k = 0; k < 40; k++) {
+      const a = (await fused.run(masked(64, 32)))!;
+      let b: Results = masked(64, 32);
+      for (const t of steps.transforms) b = (await t.transform(b))!;
+      seen.add(String(a.flip_direction));
+      expect([a.scale, a.scale_factor, a.img_shape, a.flip, a.flip_direction]).toEqual([b.scale, b.scale_factor, b.img_shape, b.flip, b.flip_direction]);
+      expect([a.img!.width, a.img!.height]).toEqual([b.img!.width, b.img!.height]);
+      expect(Buffer.from(a.img!.data).equals(Buffer.from(b.img!.data))).toBe(true);
+      expect(Array.from(a.gt_bboxes!)).toEqual(Array.from(b.gt_bboxes!));
+      expect(Buffer.from(a.gt_masks!.data).equals(Buffer.from(b.gt_masks!.data))).toBe(true);
+    }
+    expect(seen).toEqual(new Set(['horizontal', 'vertical', 'diagonal', 'null']));
   });
 });

@@ -5,7 +5,7 @@
  *
  * @see mmdet/datasets/transforms/transforms.py `Resize`, mmcv/transforms/processing.py `RandomResize` (mmcv 2.1)
  */
-import { rescaleSize, resizeBilinear, resizeNearestPlanes } from './image_ops.ts';
+import { flipHorizontal, rescaleSize, resizeBilinear, resizeNearestPlanes } from './image_ops.ts';
 import { defaultRng, randint, type Results, type Rng, type Transform } from './types.ts';
 
 type Scale = [number, number];
@@ -44,7 +44,12 @@ export class Resize implements Transform {
     this.clip = cfg.clip_object_border ?? true;
   }
 
-  transform(results: Results): Results {
+  /**
+   * Resizes image, boxes and masks. `mirrorImage` also mirrors the image horizontally in the same
+   * pass (a following horizontal `RandomFlip` fused in by `Compose`); boxes and masks are left
+   * unflipped for the flip step.
+   */
+  transform(results: Results, mirrorImage = false): Results {
     const img = results.img;
     if (!img) throw new Error('Resize: results has no img');
     const h = img.height;
@@ -59,7 +64,8 @@ export class Resize implements Transform {
     let nh: number;
     if (this.keepRatio) [nw, nh] = rescaleSize([w, h], target).size;
     else [nw, nh] = target;
-    results.img = nw === w && nh === h ? img : resizeBilinear(img, nw, nh);
+    if (nw !== w || nh !== h) results.img = resizeBilinear(img, nw, nh, { flipHorizontal: mirrorImage });
+    else if (mirrorImage) results.img = { ...img, data: flipHorizontal(img.data, 1, h, w, img.channels) };
     const sx = nw / w;
     const sy = nh / h;
     results.img_shape = [nh, nw];
@@ -143,10 +149,14 @@ export class RandomResize implements Transform {
     return [e0, e1];
   }
 
-  transform(results: Results): Results {
-    const scale = this.randomScale();
+  transform(results: Results, mirrorImage = false): Results {
+    return this.resizeTo(results, this.randomScale(), mirrorImage);
+  }
+
+  /** The `Resize` step for an already drawn `scale` (see {@link Resize.transform} for `mirrorImage`). */
+  resizeTo(results: Results, scale: Scale, mirrorImage = false): Results {
     results.scale = scale;
     this.resize.scale = scale;
-    return this.resize.transform(results);
+    return this.resize.transform(results, mirrorImage);
   }
 }
