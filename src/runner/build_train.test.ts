@@ -6,12 +6,17 @@
 // Vitest loads tfjs-core's CommonJS build for bare imports while the setup's gradient registrations
 // come from its ES build; initialise the ES build too so tensors it creates can `clone()` in gradients.
 import '@tensorflow/tfjs-core/dist/index.js';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../ops/backend';
 import { fixturePath, readFixtureJson } from '../testing/fixtures';
 import { buildRunner } from './build';
 import { MemoryCheckpointStore } from './checkpoint_store';
+import type { DetectorAdapter } from './build';
+import { type Hook, PRIORITY } from './hooks';
+import type { Runner } from './runner';
 import type { RunnerEvent } from './types';
 
 beforeAll(async () => {
@@ -80,4 +85,105 @@ describe('runner + real Mask R-CNN on wasm', () => {
     expect((await store.list()).map((c) => c.name)).toEqual(['iter_2.pth']);
     detector.dispose();
   });
+
+  it('a validation in between and a resume from a checkpoint leave the later iterations unchanged', async () => {
+    // The fixture model's samplers take every candidate (num=100000, as the loss fixtures do), so the
+    // model itself draws nothing and the losses can be compared exactly. With MMDetection's default
+    // RandomSampler(num=256/512) the model's own sampler stream would restart on resume.
+    const model = readFixtureJson<Record<string, Record<string, Record<string, unknown>>>>('mmdet-losses', 'case_0', 'config.json').l1!;
+    const testCfg = model.test_cfg as { rpn: Record<string, unknown>; rcnn: Record<string, unknown> };
+    testCfg.rpn = { ...testCfg.rpn, nms_pre: 100, max_per_img: 50 };
+    testCfg.rcnn = { ...testCfg.rcnn, max_per_img: 10 };
+    const root = `${fixturePath('cityscapes')}/`;
+    // two val images keep the validation short; its pipeline flips at random too
+    const val = readFixtureJson<{ images: Array<{ id: number }>; annotations: Array<{ image_id: number }> }>('cityscapes', 'instancesonly_filtered_gtFine_val.json');
+    const keep = new Set(val.images.slice(0, 2).map((i) => i.id));
+    const dir = await mkdtemp(join(tmpdir(), 'detstudio-traj-'));
+    const annFile = join(dir, 'val2.json');
+    await writeFile(annFile, JSON.stringify({ ...val, images: val.images.filter((i) => keep.has(i.id)), annotations: val.annotations.filter((a) => keep.has(a.image_id)) }));
+    const cfg = (validate: boolean) => ({
+      model,
+      train_dataloader: {
+        batch_size: 1,
+        sampler: { type: 'DefaultSampler', shuffle: true },
+        batch_sampler: { type: 'AspectRatioBatchSampler' },
+        dataset: {
+          type: 'CityscapesDataset',
+          data_root: root,
+          ann_file: 'instancesonly_filtered_gtFine_train.json',
+          data_prefix: { img: 'cityscapes/leftImg8bit/train/' },
+          filter_cfg: { filter_empty_gt: true, min_size: 32 },
+          pipeline: [
+            { type: 'LoadImageFromFile' },
+            { type: 'LoadAnnotations', with_bbox: true, with_mask: true },
+            { type: 'RandomResize', scale: [[96, 48], [128, 64]], keep_ratio: true },
+            { type: 'RandomFlip', prob: 0.5 },
+            { type: 'PackDetInputs' },
+          ],
+        },
+      },
+      val_dataloader: {
+        batch_size: 1,
+        sampler: { type: 'DefaultSampler', shuffle: false },
+        dataset: {
+          type: 'CityscapesDataset',
+          data_root: '',
+          ann_file: annFile,
+          data_prefix: { img: `${root}cityscapes/leftImg8bit/val/` },
+          test_mode: true,
+          pipeline: [
+            { type: 'LoadImageFromFile' },
+            { type: 'Resize', scale: [128, 64], keep_ratio: true },
+            { type: 'RandomFlip', prob: 0.5 },
+            { type: 'LoadAnnotations', with_bbox: true, with_mask: true },
+            { type: 'PackDetInputs' },
+          ],
+        },
+      },
+      val_evaluator: { type: 'CocoMetric', ann_file: annFile, metric: ['bbox'] },
+      train_cfg: { type: 'IterBasedTrainLoop', max_iters: 3, val_interval: 2, val_begin: validate ? 1 : 1000 },
+      val_cfg: { type: 'ValLoop' },
+      optim_wrapper: { type: 'OptimWrapper', optimizer: { type: 'SGD', lr: 0.02, momentum: 0.9, weight_decay: 0.0001 }, clip_grad: { max_norm: 35, norm_type: 2 } },
+      param_scheduler: [{ type: 'LinearLR', start_factor: 0.1, by_epoch: false, begin: 0, end: 3 }],
+      default_hooks: { param_scheduler: { type: 'ParamSchedulerHook' }, checkpoint: { type: 'CheckpointHook', by_epoch: false, interval: 1 } },
+      randomness: { seed: 3 },
+      load_from: fixturePath('tiny-mask-rcnn', 'tiny_mask_rcnn_r50_fpn.pth'),
+      resume: false,
+    });
+    const probe = 'roi_head.bbox_head.fc_cls.weight';
+    const rows = (into: string[]): Hook => ({
+      name: 'Rows',
+      priority: PRIORITY.LOWEST,
+      beforeTrainIter: (r: Runner, _i: number, batch: unknown[]) => {
+        const m = (batch[0] as { data_samples: { metainfo: Record<string, unknown> } }).data_samples.metainfo;
+        into.push(`iter ${r.iter + 1}: img ${String(m.img_id)} flip ${String(m.flip)} shape ${String(m.img_shape)} lr ${r.optimWrapper.getLr()[0]}`);
+      },
+      afterTrainIter: (r: Runner, _i: number, out: Record<string, number>) => {
+        const buf = r.optimWrapper.optimizer.buffers.get(probe)!.dataSync();
+        const w = r.optimWrapper.optimizer.params.get(probe)!.dataSync();
+        into.push(`  losses ${JSON.stringify(out)} momentum ${Array.from(buf.subarray(0, 4))} weight ${Array.from(w.subarray(0, 4))}`);
+      },
+    });
+    const ctx = { readFile: async (p: string) => new Uint8Array(await readFile(p)) };
+    const store = new MemoryCheckpointStore();
+    const full: string[] = [];
+    const a = await buildRunner(cfg(true), ctx, { mode: 'train', store });
+    a.runner.hooks.push(rows(full));
+    const vals: number[] = [];
+    a.runner.hooks.push({ name: 'Vals', priority: PRIORITY.LOWEST, afterValEpoch: (r: Runner) => void vals.push(r.iter) });
+    await a.runner.train();
+    expect(vals).toEqual([2, 3]);
+    expect(full.length).toBe(6);
+
+    // a fresh runner without validation resumes from iteration 1 and must reproduce iterations 2 and 3
+    const record = await store.load((await store.list()).find((c) => c.name === 'iter_1.pth')!.id);
+    expect(record.pipeline_rng).toBeDefined();
+    (a.runner.model as DetectorAdapter).detector.dispose(); // tfjs variable names are global
+    const resumed: string[] = [];
+    const b = await buildRunner({ ...cfg(false), resume: true }, ctx, { mode: 'train' });
+    b.runner.hooks.push(rows(resumed));
+    await b.runner.train(record);
+    expect(resumed).toEqual(full.slice(2));
+    (b.runner.model as DetectorAdapter).detector.dispose();
+  }, 120_000);
 });
