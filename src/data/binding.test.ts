@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBinding, checkDatasetBinding, datasetFacts } from './binding.ts';
+import { checkBinding, checkDatasetBinding, closestName, datasetFacts } from './binding.ts';
 import type { CocoJson } from './coco_types.ts';
 
 const coco: CocoJson = {
@@ -145,5 +145,17 @@ describe('checkBinding against several datasets', () => {
       both,
     );
     expect(noMasks).toEqual([expect.objectContaining({ severity: 'warning', key: 'k.pipeline', message: expect.stringContaining('has no segmentation') })]);
+  });
+});
+
+describe('closestName', () => {
+  const names = ['person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle'];
+  it('finds a category differing in case or by a typo, and nothing for a made-up or ambiguous one', () => {
+    expect(closestName('Car', names)).toBe('car');
+    expect(closestName('persn', names)).toBe('person');
+    expect(closestName('motorbike', names)).toBeUndefined();
+    expect(closestName('zebra', names)).toBeUndefined();
+    expect(closestName('bas', ['bus', 'bat'])).toBeUndefined(); // tie
+    expect(closestName('ab', ['xy'])).toBeUndefined();
   });
 });

@@ -19,6 +19,8 @@ export interface BindingDiagnostic {
   message: string;
   /** The class name or path the problem is about (the editor marks that string when it is written literally). */
   subject?: string;
+  /** A likely intended replacement of `subject` (a category name differing only in case or by a typo). */
+  suggestion?: string;
 }
 
 /** What the checker knows about the imported dataset. */
@@ -185,11 +187,13 @@ export function checkBinding(cfg: Record<string, unknown>, keyPrefix: string, da
         });
       } else if (own) {
         for (const c of missing) {
+          const suggestion = closestName(c, best.ann.classes.filter((x) => !classes.includes(x)));
           out.push({
             severity: 'warning',
             key,
             subject: c,
-            message: `class '${c}' is not a category of ${annFile}${inName(best.ds)} (it has ${has}); it gets no training data`,
+            message: `class '${c}' is not a category of ${annFile}${inName(best.ds)} (it has ${has}); it gets no training data${suggestion ? `. Did you mean '${suggestion}'?` : ''}`,
+            ...(suggestion ? { suggestion } : {}),
           });
         }
       } else if (missing.length) {
@@ -212,6 +216,37 @@ export function checkBinding(cfg: Record<string, unknown>, keyPrefix: string, da
     }
   }
   return out;
+}
+
+/** The name among `names` equal to `c` but for case, or at most two edits away (and shorter edits than half of it); undefined when none or ambiguous. */
+export function closestName(c: string, names: readonly string[]): string | undefined {
+  const lower = c.toLowerCase();
+  const same = names.filter((n) => n.toLowerCase() === lower);
+  if (same.length === 1) return same[0];
+  const limit = Math.min(2, Math.floor(c.length / 2));
+  let best: string | undefined;
+  let bestD = limit + 1;
+  let tie = false;
+  for (const n of names) {
+    const d = editDistance(lower, n.toLowerCase());
+    if (d < bestD) {
+      best = n;
+      bestD = d;
+      tie = false;
+    } else if (d === bestD) tie = true;
+  }
+  return best && !tie ? best : undefined;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 function datasetsPhrase(datasets: readonly DatasetFacts[]): string {

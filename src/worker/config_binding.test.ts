@@ -57,6 +57,12 @@ describe('binding diagnostics of the config editor', () => {
     expect(text.slice(d!.from, d!.to)).toBe("'zebra'");
     expect(text.lastIndexOf("'zebra'")).toBe(d!.from);
 
+    // a near miss gets a quick fix with the category's spelling
+    const typo = withClasses("('person', \"Car\")");
+    const q = ws.analyze({ userFiles: { [CITY]: typo }, path: CITY, datasets }).diagnostics.find((x) => x.message.includes("class 'Car'"))!;
+    expect(q.message).toContain("Did you mean 'car'?");
+    expect(q.quickFix).toEqual({ title: "Use 'car'", edits: [{ from: typo.lastIndexOf('"Car"'), to: typo.lastIndexOf('"Car"') + 5, insert: '"car"' }] });
+
     const fixed = ws.analyze({ userFiles: { [CITY]: withClasses("('person', 'bus', 'car')") }, path: CITY, datasets });
     expect(fixed.diagnostics.filter((x) => x.message.includes('is not a category'))).toEqual([]);
     // without datasets (none imported, or not loaded yet) there are no binding diagnostics

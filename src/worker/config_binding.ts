@@ -5,7 +5,7 @@
  * the edited file (the very class string of a `classes` tuple), or the `_base_` entry that brings
  * the value in.
  */
-import { getPath, locateKey, toPlainJSON, type ConfigFS, type Diagnostic, type ResolvedConfig } from '../config/index.ts';
+import { getPath, locateKey, toPlainJSON, type ConfigFS, type Diagnostic, type QuickFix, type ResolvedConfig } from '../config/index.ts';
 import { checkBinding, type BindingDiagnostic, type DatasetFacts } from '../data/binding.ts';
 
 /** Dataloaders whose `dataset` is checked. */
@@ -45,7 +45,7 @@ export function bindingProblems(res: ResolvedConfig, datasets: readonly DatasetF
 export function bindingDiagnostics(text: string, path: string, res: ResolvedConfig, fs: ConfigFS, datasets: readonly DatasetFacts[] | undefined): Diagnostic[] {
   if (!datasets?.length) return [];
   // One problem reached through several keys (test_dataloader = val_dataloader in a base) is shown once.
-  const groups = new Map<string, { keys: string[]; severity: Diagnostic['severity']; text: string; from: number; to: number }>();
+  const groups = new Map<string, { keys: string[]; severity: Diagnostic['severity']; text: string; from: number; to: number; quickFix?: QuickFix }>();
   for (const p of bindingProblems(res, datasets)) {
     const loc = locateKey(text, path, res, fs, p.key, p.subject);
     let message = p.message;
@@ -53,7 +53,23 @@ export function bindingDiagnostics(text: string, path: string, res: ResolvedConf
     const id = `${loc.from}:${loc.to}:${p.severity}:${message}`;
     const g = groups.get(id);
     if (g) g.keys.push(p.key);
-    else groups.set(id, { keys: [p.key], severity: p.severity, text: message, from: loc.from, to: loc.to });
+    else groups.set(id, { keys: [p.key], severity: p.severity, text: message, from: loc.from, to: loc.to, quickFix: replaceString(text, loc, p.subject, p.suggestion) });
   }
-  return [...groups.values()].map((g) => ({ severity: g.severity, message: `${g.keys.join(', ')}: ${g.text}`, from: g.from, to: g.to, code: 'dataset-binding' }));
+  return [...groups.values()].map((g) => ({
+    severity: g.severity,
+    message: `${g.keys.join(', ')}: ${g.text}`,
+    from: g.from,
+    to: g.to,
+    code: 'dataset-binding',
+    ...(g.quickFix ? { quickFix: g.quickFix } : {}),
+  }));
+}
+
+/** Replaces the string literal at `loc` when it is exactly `subject` written with plain quotes. */
+function replaceString(text: string, loc: { from: number; to: number }, subject: string | undefined, suggestion: string | undefined): QuickFix | undefined {
+  if (subject === undefined || suggestion === undefined) return undefined;
+  const written = text.slice(loc.from, loc.to);
+  const q = written[0];
+  if ((q !== "'" && q !== '"') || written !== `${q}${subject}${q}` || suggestion.includes(q) || suggestion.includes('\\')) return undefined;
+  return { title: `Use '${suggestion}'`, from: loc.from, to: loc.to, insert: `${q}${suggestion}${q}` };
 }
