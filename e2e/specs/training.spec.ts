@@ -130,6 +130,20 @@ test('trains the demo config for two iterations with live charts, a validation a
   ]));
   expect(new TextDecoder().decode(bundle['config.py'])).toContain("data_root='data/cityscapes/'");
   await page.screenshot({ path: testInfo.outputPath('export-pane.png') });
+  // After the reload the Training pane shows the run again from IndexedDB: charts, validation and
+  // the text log; both logs download (MMEngine's .log and scalars.json).
+  await page.getByTestId('nav-training').click();
+  await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-points', '2', { timeout: 20_000 });
+  await expect(page.getByTestId('chart-bbox-map')).toHaveAttribute('data-points', '1');
+  await expect(page.getByTestId('train-log')).toContainText('Iter(train) [2/2]');
+  const [logDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-log').click()]);
+  expect(logDl.suggestedFilename()).toMatch(/\.log$/);
+  expect(readFileSync((await logDl.path())!, 'utf8')).toMatch(/ - mmengine - INFO - Iter\(train\) \[2\/2\] .*lr: .*eta: .*loss: /);
+  const [scalarsDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-scalars').click()]);
+  expect(scalarsDl.suggestedFilename()).toBe('scalars.json');
+  const scalarRows = readFileSync((await scalarsDl.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  expect(scalarRows.filter((r) => 'lr' in r).map((r) => r.step)).toEqual([1, 2]);
+  expect(scalarRows.some((r) => typeof r['coco/bbox_mAP'] === 'number')).toBe(true);
   expect(studio.errors).toEqual([]);
   if (calibration.max > 50) {
     // The machine stretched a few-ms task past 50 ms: the long-task assertion would measure the load.
