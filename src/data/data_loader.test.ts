@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { aspectRatioBatches, defaultSamplerIndices, iterateBatches } from './data_loader.ts';
 import type { IndexedDataset } from './datasets.ts';
 import type { DataInfo } from './coco_dataset.ts';
-import type { Results } from './transforms/types.ts';
+import { seededRng, type Results } from './transforms/types.ts';
 
 function fakeDataset(sizes: Array<[number, number]>, log: string[]): IndexedDataset {
   return {
@@ -35,17 +35,41 @@ describe('samplers', () => {
 });
 
 describe('iterateBatches', () => {
-  it('yields every sample once in sampler order and prefetches ahead', async () => {
+  it('yields every sample once in sampler order and prepares samples ahead, one at a time', async () => {
     const log: string[] = [];
     const ds = fakeDataset(Array.from({ length: 5 }, () => [8, 4] as [number, number]), log);
     const got: number[][] = [];
     for await (const b of iterateBatches(ds, { batchSize: 2, prefetch: 3 })) {
       got.push(b.map((r) => r.img_id!));
       log.push('batch');
+      await new Promise((r) => setTimeout(r, 10)); // the consumer trains meanwhile
     }
     expect(got).toEqual([[0, 1], [2, 3], [4]]);
-    // three samples are started before the first batch is handed out
-    expect(log.slice(0, 4)).toEqual(['start 0', 'start 1', 'start 2', 'start 3']);
-    expect(log.indexOf('start 3')).toBeLessThan(log.indexOf('batch'));
+    // samples start in order, and samples 2 and 3 are prepared while the consumer holds the first batch
+    expect(log.filter((l) => l.startsWith('start'))).toEqual(['start 0', 'start 1', 'start 2', 'start 3', 'start 4']);
+    expect(log.indexOf('batch')).toBeGreaterThan(log.indexOf('start 1'));
+    expect(log.indexOf('batch')).toBeLessThan(log.indexOf('start 3'));
+    expect(log.indexOf('start 3')).toBeLessThan(log.indexOf('batch', log.indexOf('batch') + 1));
+  });
+
+  it('random draws belong to samples whatever the I/O timing', async () => {
+    // a pipeline that reads (taking a sample-dependent time), then draws a flip from a shared stream
+    const run = async (delay: (i: number) => number, prefetch: number) => {
+      const rng = seededRng(4);
+      const ds: IndexedDataset = {
+        ...fakeDataset(Array.from({ length: 8 }, () => [8, 4] as [number, number]), []),
+        getItem: async (i) => {
+          await new Promise((r) => setTimeout(r, delay(i)));
+          return { img_id: i, flip: rng.random() < 0.5 } as Results;
+        },
+      };
+      const out: string[] = [];
+      for await (const b of iterateBatches(ds, { batchSize: 3, prefetch, shuffle: true, seed: 1 })) out.push(...b.map((r) => `${r.img_id}${r.flip ? 'F' : '-'}`));
+      return out;
+    };
+    const ref = await run(() => 0, 1);
+    expect(ref.length).toBe(8);
+    expect(await run((i) => (i % 2 ? 0 : 5), 6)).toEqual(ref);
+    expect(await run((i) => (8 - i) * 2, 8)).toEqual(ref);
   });
 });

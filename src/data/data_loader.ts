@@ -1,8 +1,10 @@
 /**
  * Batches for training: MMEngine `DefaultSampler` (shuffled per epoch from a seed; order differs from
  * torch's `randperm`), MMDetection `AspectRatioBatchSampler` (landscape and portrait images batched
- * apart, leftovers at the end), `pseudo_collate` (lists), and a prefetching iterator that keeps
- * `prefetch` samples in flight ahead of the consumer so the trainer does not wait on decoding.
+ * apart, leftovers at the end), `pseudo_collate` (lists), and a prefetching iterator that prepares
+ * up to `prefetch` samples ahead of the consumer so the trainer does not wait on decoding. Samples
+ * go through the pipeline one after another in sampler order (never two at once), so random
+ * transforms draw the same numbers for the same samples whatever the I/O timing.
  *
  * @see mmengine/dataset/sampler.py, mmdet/datasets/samplers/batch_sampler.py (3.3)
  */
@@ -81,29 +83,41 @@ export async function* iterateBatches(dataset: IndexedDataset, options: DataLoad
   const ahead = Math.max(1, options.prefetch ?? 2 * options.batchSize);
   const pending = new Map<number, Promise<Results>>();
   let next = 0;
+  let closed = false;
+  // One chain: sample k+1 enters the pipeline only after sample k left it (random draws in order).
+  let tail: Promise<unknown> = Promise.resolve();
   const fill = (upTo: number): void => {
     while (next < flat.length && next < upTo) {
-      const p = dataset.getItem(flat[next]!);
+      const index = flat[next]!;
+      const p = tail.then(() => {
+        if (closed) throw new Error('the data loader was closed');
+        return dataset.getItem(index);
+      });
       p.catch(() => {}); // rejection is surfaced when awaited
+      tail = p.catch(() => {});
       pending.set(next, p);
       next++;
     }
   };
   let pos = 0;
-  for (const batch of batches) {
-    const items: Results[] = [];
-    for (let k = 0; k < batch.length; k++, pos++) {
-      if (options.signal?.aborted) {
-        const err = new Error('The data loader was cancelled.');
-        err.name = 'AbortError';
-        throw err;
+  try {
+    for (const batch of batches) {
+      const items: Results[] = [];
+      for (let k = 0; k < batch.length; k++, pos++) {
+        if (options.signal?.aborted) {
+          const err = new Error('The data loader was cancelled.');
+          err.name = 'AbortError';
+          throw err;
+        }
+        fill(pos + ahead);
+        items.push(await pending.get(pos)!);
+        pending.delete(pos);
       }
       fill(pos + ahead);
-      items.push(await pending.get(pos)!);
-      pending.delete(pos);
+      yield items;
     }
-    fill(pos + ahead);
-    yield items;
+  } finally {
+    closed = true; // prefetched samples not yet started are dropped
   }
 }
 
