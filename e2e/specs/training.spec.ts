@@ -157,3 +157,90 @@ test('trains the demo config for two iterations with live charts, a validation a
     expect(max, report).toBeLessThanOrEqual(100);
   }
 });
+
+test('restores a stored run of 10^5 logged steps after a reload and overlays a second run', async ({ studio, page }, testInfo) => {
+  test.setTimeout(180_000);
+  const N_A = 100_000;
+  const N_B = 20_000;
+  await studio.open();
+  // The Training pane makes the worker open (and create) the runs database.
+  await page.getByTestId('nav-training').click();
+  await expect(page.getByTestId('train-run-picker')).toContainText('no runs yet');
+  await page.waitForFunction(async () => (await indexedDB.databases()).some((d) => d.name === 'detstudio-checkpoints' && (d.version ?? 0) >= 2));
+  // Two finished runs as the worker stores them: scalars.json rows (train rows every step, a
+  // validation every 1000) and, for run A, its text log.
+  await page.evaluate(
+    async ({ nA, nB }) => {
+      const rows = (n: number, phase: number) => {
+        const out: Array<Record<string, number>> = [];
+        for (let i = 1; i <= n; i++) {
+          const d = Math.exp(-i / (n / 4)) + 0.2 + 0.05 * Math.sin(i * 0.37 + phase);
+          out.push({ lr: 0.02, data_time: 0.01, loss: 1.35 * d, loss_rpn_cls: 0.1 * d, loss_rpn_bbox: 0.05 * d, loss_cls: 0.4 * d, acc: 90, loss_bbox: 0.3 * d, loss_mask: 0.5 * d, time: 0.5, epoch: 1, iter: i, memory: 3000, step: i });
+          if (i % 1000 === 0) out.push({ 'coco/bbox_mAP': 0.3 - 0.1 * phase, 'coco/bbox_mAP_50': 0.5, 'coco/segm_mAP': 0.25, 'coco/person_precision': 0.4 + 0.1 * phase, step: i });
+        }
+        return out;
+      };
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const req = indexedDB.open('detstudio-checkpoints');
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      const tx = db.transaction(['runs', 'logs'], 'readwrite');
+      const t0 = '2026-11-27T10:00:00.000Z';
+      tx.objectStore('runs').put({ id: 'run-b', name: 'run B (short)', created: t0, updated: t0, status: 'finished', scalars: rows(nB, 1) });
+      tx.objectStore('runs').put({ id: 'run-a', name: 'run A (long)', created: t0, updated: '2026-11-27T12:00:00.000Z', status: 'finished', scalars: rows(nA, 0) });
+      tx.objectStore('logs').put({ runId: 'run-a', index: 0, lines: ['2026/11/27 12:00:00 - mmengine - INFO - Iter(train) [100000/100000]  lr: 2.0000e-02  eta: 0:00:00  loss: 0.5'] });
+      await new Promise((resolve, reject) => {
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+    },
+    { nA: N_A, nB: N_B },
+  );
+
+  await page.reload();
+  await page.waitForFunction(() => window.__detstudio !== undefined);
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks!.push(e.duration);
+    }).observe({ type: 'longtask', buffered: false });
+    window.__loaf = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as unknown as Array<{ duration: number; blockingDuration: number; renderStart: number; startTime: number; scripts: Array<{ invoker: string; sourceFunctionName: string; duration: number }> }>) {
+        if (e.blockingDuration > 0) {
+          const top = [...e.scripts].sort((a, b) => b.duration - a.duration)[0];
+          window.__loaf!.push(`${e.duration.toFixed(0)} ms (scripts ${e.scripts.reduce((n, x) => n + x.duration, 0).toFixed(0)}): ${top ? `${top.invoker} ${top.sourceFunctionName} ${top.duration.toFixed(0)} ms` : 'no script'}`);
+        }
+      }
+    }).observe({ type: 'long-animation-frame', buffered: false });
+  });
+  const t0 = Date.now();
+  await page.getByTestId('nav-training').click();
+  // The most recently updated run comes back: charts, last validation, text log.
+  await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-points', String(N_A), { timeout: 60_000 });
+  const loadSeconds = (Date.now() - t0) / 1000;
+  await expect(page.getByTestId('chart-bbox-map')).toHaveAttribute('data-points', String(N_A / 1000));
+  await expect(page.getByTestId('train-log')).toContainText('Iter(train) [100000/100000]');
+  await expect(page.getByTestId('per-class-ap')).toContainText('person');
+  const longTasks = await page.evaluate(() => window.__longTasks ?? []);
+  const loaf = await page.evaluate(() => window.__loaf ?? []);
+
+  // Compare with run B: its curves join every chart, dashed, aligned on the step; the legend and
+  // the per-class table name both runs.
+  await page.getByTestId('train-compare-picker').selectOption('run-b');
+  await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-compare-points', String(N_B), { timeout: 30_000 });
+  await expect(page.getByTestId('chart-bbox-map')).toHaveAttribute('data-compare-points', String(N_B / 1000));
+  await expect(page.getByTestId('compare-legend')).toContainText('run A (long)');
+  await expect(page.getByTestId('compare-legend')).toContainText('run B (short)');
+  await expect(page.getByTestId('chart-loss').locator('.u-legend')).toContainText('loss · B');
+  await expect(page.getByTestId('per-class-ap')).toContainText('0.500');
+  await page.screenshot({ path: testInfo.outputPath('training-compare.png') });
+  await page.getByTestId('train-compare-picker').selectOption('');
+  await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-compare-points', '0');
+  const report = `restored ${N_A} logged steps in ${loadSeconds.toFixed(1)} s; main-thread long tasks while loading: ${longTasks.length}, max ${(longTasks.length ? Math.max(...longTasks) : 0).toFixed(0)} ms (not asserted: see bench/charts.bench.ts); long frames: ${loaf.join(' | ') || 'none'}`;
+  testInfo.annotations.push({ type: 'timing', description: report });
+  console.log(`[training.spec] ${report}`);
+  expect(studio.errors).toEqual([]);
+});
