@@ -11,6 +11,7 @@ import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../checkpoint/index.ts';
 import type { BuiltRunner } from '../runner/build.ts';
+import { seededRng, type StatefulRng } from '../data/transforms/types.ts';
 import type { RunnerDataset } from '../runner/data/types.ts';
 import { Runner } from '../runner/runner.ts';
 import type { RunnerEvaluator, RunnerModel } from '../runner/types.ts';
@@ -71,6 +72,18 @@ function dataset(n: number): RunnerDataset<Sample> {
   return { length: n, get: (i) => s[i]!, getDataInfo: () => ({ width: 100, height: 100 }), metainfo: { classes: ['y'] } };
 }
 
+/** A "pipeline" with a random flip of the first feature, drawn from the run's train stream. */
+function augmented(ds: RunnerDataset<Sample>, rng: StatefulRng): RunnerDataset<Sample> {
+  return {
+    ...ds,
+    get: async (i) => {
+      const s = (await ds.get(i)) as Sample;
+      const x: [number, number] = rng.random() < 0.5 ? [-s.x[0], s.x[1]] : s.x;
+      return { x, y: 2 * x[0] - 3 * x[1] + 0.5 };
+    },
+  };
+}
+
 class Acc implements RunnerEvaluator<Sample, number> {
   private e: number[] = [];
   process(b: Sample[], p: number[]) {
@@ -114,10 +127,12 @@ function makeEnv(over: Partial<TrainEnvironment> = {}): { env: TrainEnvironment;
     initBackend: async () => ({ name: 'cpu', notice: 'Running on cpu (test)' }),
     buildRunner: async (cfg, _ctx, opts) => {
       const model = new Linear();
+      const rng = seededRng(3);
       const runner = new Runner<Sample, number>({
         cfg,
         model,
-        trainDataset: dataset(16),
+        trainDataset: augmented(dataset(16), rng),
+        trainPipelineRng: rng,
         valDataset: dataset(8),
         valEvaluator: new Acc(),
         store: opts.store ?? null,
@@ -245,7 +260,7 @@ describe('TrainingService', () => {
     expect([...readCheckpoint(files[`weights/${ckpts[2]!.name}`]!).stateDict.keys()].sort()).toEqual(['fc.bias', 'fc.weight']);
   });
 
-  it('resumes from a checkpoint with the lr and losses of an uninterrupted run', async () => {
+  it('resumes from a checkpoint with the lr and losses (augmentation draws included) of an uninterrupted run', async () => {
     const { env } = makeEnv();
     const { svc } = service(env);
     const full = await svc.start({ path: 'mine/linear.py', userFiles: {}, dataset: { kind: 'demo' } });
