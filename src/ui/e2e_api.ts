@@ -267,6 +267,9 @@ export function installEndToEndApi(): void {
         });
         saved.catch(reject);
         heldSave = { saved, release: () => release() };
+      }).catch((e: unknown) => {
+        heldSave = null;
+        throw e;
       });
     },
     storageReleaseSave: async () => {
