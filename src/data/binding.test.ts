@@ -94,6 +94,14 @@ describe('checkBinding against several datasets', () => {
     expect(checkBinding(balloon({ ann_file: 'nope.json' }), 'k', [])).toEqual([]);
   });
 
+  it('reads paths under data_root by their tails, as the studio reads the files', () => {
+    const train = { type: 'CocoDataset', ann_file: 'annotations/instancesonly_filtered_gtFine_train.json', data_prefix: { img: 'leftImg8bit/train/' }, metainfo: { classes: ['car'] } };
+    expect(checkBinding({ ...train, data_root: 'data/cityscapes/' }, 'k', both)).toEqual([]);
+    expect(checkBinding({ ...train, data_root: '', ann_file: 'data/cityscapes/annotations/instancesonly_filtered_gtFine_train.json' }, 'k', both)).toEqual([]);
+    const wrongFolder = checkBinding({ ...train, data_root: 'data/cityscapes/', data_prefix: { img: 'leftImg8bit/val/' } }, 'k', both);
+    expect(wrongFolder).toEqual([expect.objectContaining({ severity: 'error', message: "data_prefix.img 'leftImg8bit/val/' matches no folder of the dataset My Cityscapes" })]);
+  });
+
   it('names the path and every dataset when ann_file or data_prefix matches nothing', () => {
     const d = checkBinding(balloon({ ann_file: './train/nope.json', data_prefix: { img: 'imgs/' } }), 'k', both);
     expect(d).toEqual([
@@ -102,13 +110,13 @@ describe('checkBinding against several datasets', () => {
         key: 'k.ann_file',
         subject: './train/nope.json',
         message:
-          "ann_file './train/nope.json' matches no annotation file of any imported dataset (My Cityscapes, Balloons) (My Cityscapes: annotations/instancesonly_filtered_gtFine_train.json; Balloons: train/ann.json; paths are relative to the dataset root)",
+          "ann_file './train/nope.json' matches no annotation file of any imported dataset (My Cityscapes, Balloons) (My Cityscapes: annotations/instancesonly_filtered_gtFine_train.json; Balloons: train/ann.json)",
       },
       { severity: 'error', key: 'k.data_prefix.img', subject: 'imgs/', message: "data_prefix.img 'imgs/' matches no folder of any imported dataset (My Cityscapes, Balloons)" },
     ]);
     // with a matching ann_file, the prefix is looked for in that dataset only
-    const d2 = checkBinding(balloon({ data_prefix: { img: 'leftImg8bit/train/' } }), 'k', both);
-    expect(d2).toEqual([expect.objectContaining({ severity: 'error', key: 'k.data_prefix.img', message: "data_prefix.img 'leftImg8bit/train/' matches no folder of the dataset Balloons" })]);
+    const d2 = checkBinding(balloon({ data_prefix: { img: 'leftImg8bit/val/' } }), 'k', [city, datasetFacts('v', 'V', { paths: ['leftImg8bit/val/x.png'], annotations: new Map() }), other]);
+    expect(d2).toEqual([expect.objectContaining({ severity: 'error', key: 'k.data_prefix.img', message: "data_prefix.img 'leftImg8bit/val/' matches no folder of the dataset Balloons" })]);
   });
 
   it('warns once per class the annotations lack, naming the class and the dataset', () => {

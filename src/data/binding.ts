@@ -79,7 +79,7 @@ export function datasetFacts(id: string, name: string, ds: BoundDataset): Datase
       } while (i >= 0);
     }
     annotations.push({
-      annFile: stripDot(annFile),
+      annFile: clean(annFile),
       classes: coco.categories.map((c) => c.name),
       images: coco.images.length,
       imageFolders,
@@ -112,7 +112,9 @@ export function checkDatasetBinding(cfg: Record<string, unknown>, keyPrefix: str
  * none is), and a `LoadAnnotations(with_mask=True)` needs annotations with masks (warning).
  * With no datasets there is nothing to check against and the result is empty.
  *
- * Messages name the dataset when it has a name.
+ * Paths are matched as the studio reads files at training time (worker/imported_dataset_reader.ts):
+ * `data_root` joined with `ann_file` (or the prefix) like MMEngine, then its longest tail that is a
+ * path of the dataset, relative to the dataset root. Messages name the dataset when it has a name.
  *
  * @param cfg The dataset config (e.g. `train_dataloader.dataset`), plain JSON.
  * @param keyPrefix Its config path, used in the diagnostics.
@@ -127,9 +129,18 @@ export function checkBinding(cfg: Record<string, unknown>, keyPrefix: string, da
   if (datasets.length === 0) return [];
   const out: BindingDiagnostic[] = [];
   const annFile = typeof cfg.ann_file === 'string' ? cfg.ann_file : '';
-  const annPath = stripDot(annFile);
+  const dataRoot = typeof cfg.data_root === 'string' ? cfg.data_root : '';
+  const annJoined = underRoot(dataRoot, annFile);
   const matches: { ds: DatasetFacts; ann: AnnotationFacts }[] = [];
-  for (const ds of datasets) for (const ann of ds.annotations) if (ann.annFile === annPath) matches.push({ ds, ann });
+  for (const ds of datasets) {
+    for (const tail of suffixes(annJoined)) {
+      const ann = ds.annotations.find((a) => a.annFile === tail);
+      if (ann) {
+        matches.push({ ds, ann });
+        break;
+      }
+    }
+  }
   if (!annFile) {
     out.push({ severity: 'error', key: `${keyPrefix}.ann_file`, message: 'ann_file is empty: the dataset would load no annotations' });
   } else if (matches.length === 0) {
@@ -137,17 +148,20 @@ export function checkBinding(cfg: Record<string, unknown>, keyPrefix: string, da
       severity: 'error',
       key: `${keyPrefix}.ann_file`,
       subject: annFile,
-      message: `ann_file '${annFile}' matches no annotation file of ${datasetsPhrase(datasets)} (${knownAnnotations(datasets)}; paths are relative to the dataset root)`,
+      message: `ann_file '${annFile}' matches no annotation file of ${datasetsPhrase(datasets)} (${knownAnnotations(datasets)})`,
     });
   }
 
   const prefixCfg = (cfg.data_prefix ?? {}) as Record<string, unknown>;
   const prefixKey = typeof prefixCfg.img === 'string' ? 'img' : typeof prefixCfg.img_path === 'string' ? 'img_path' : 'img';
   const written = typeof prefixCfg[prefixKey] === 'string' ? (prefixCfg[prefixKey] as string) : '';
-  const imgPrefix = stripDot(written);
-  const dir = imgPrefix === '' || imgPrefix.endsWith('/') ? imgPrefix : `${imgPrefix}/`;
+  const imgPrefix = clean(written);
+  const joinedDir = asDir(underRoot(dataRoot, imgPrefix));
+  // The studio reads `data_root + prefix + file_name` by its longest tail that is a file of the
+  // dataset (see worker/imported_dataset_reader.ts), so every tail of the folder is a candidate.
+  const dirs = [...suffixes(joinedDir).filter((d) => d.endsWith('/')), ''];
   const scope = matches.length ? unique(matches.map((m) => m.ds)) : datasets;
-  if (dir && !scope.some((ds) => ds.folders.includes(dir))) {
+  if (imgPrefix && !scope.some((ds) => dirs.some((d) => d && ds.folders.includes(d)))) {
     out.push({
       severity: 'error',
       key: `${keyPrefix}.data_prefix.${prefixKey}`,
@@ -155,8 +169,13 @@ export function checkBinding(cfg: Record<string, unknown>, keyPrefix: string, da
       message: `data_prefix.${prefixKey} '${imgPrefix}' matches no folder of ${datasetsPhrase(scope)}`,
     });
   } else if (matches.length) {
-    const best = bestBy(matches, (m) => m.ann.imageFolders[dir] ?? 0);
-    const found = best.ann.imageFolders[dir] ?? 0;
+    const foundIn = (m: { ann: AnnotationFacts }): [string, number] => {
+      let best: [string, number] = [dirs[0] ?? '', 0];
+      for (const d of dirs) if ((m.ann.imageFolders[d] ?? 0) > best[1]) best = [d, m.ann.imageFolders[d]!];
+      return best;
+    };
+    const best = bestBy(matches, (m) => foundIn(m)[1]);
+    const [dir, found] = foundIn(best);
     const missing = best.ann.images - found;
     if (missing > 0) {
       out.push({
@@ -282,6 +301,24 @@ function unique<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
 }
 
-function stripDot(p: string): string {
-  return p.replace(/^\.\//, '');
+/** A config path as the studio's dataset reader compares it: `/` separators, no leading `./` or `/`, no `//`. */
+function clean(p: string): string {
+  return p.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/{2,}/g, '/').replace(/^\//, '');
+}
+
+/** `path` joined to `data_root` the way MMEngine's BaseDataset does (unless it is absolute or there is no root), cleaned. */
+function underRoot(dataRoot: string, path: string): string {
+  if (!path) return clean(path);
+  return clean(dataRoot && !path.startsWith('/') ? joinPath(dataRoot, path) : path);
+}
+
+function asDir(p: string): string {
+  return p === '' || p.endsWith('/') ? p : `${p}/`;
+}
+
+/** `p` and each of its tails after a `/`, longest first (`a/b/c` → `a/b/c`, `b/c`, `c`). */
+function suffixes(p: string): string[] {
+  const out = [p];
+  for (let i = p.indexOf('/'); i >= 0 && i < p.length - 1; i = p.indexOf('/', i + 1)) out.push(p.slice(i + 1));
+  return out;
 }
