@@ -5,7 +5,7 @@
  */
 export { registerRunnerTypes } from './register';
 export { Runner, parseLosses, type RunnerOptions, type TrainResult } from './runner';
-export { buildRunner, loadFrom, runnerDataset, DetectorAdapter, CocoEvaluator, mmdetCheckpointFromRecord, type BuildContext, type BuildRunnerOptions, type BuiltRunner } from './build';
+export { buildRunner, loadFrom, runnerDataset, pipelineContexts, DetectorAdapter, CocoEvaluator, mmdetCheckpointFromRecord, type BuildContext, type BuildRunnerOptions, type BuiltRunner, type PipelineContexts } from './build';
 export type { RunnerEvent, RunnerListener, RunnerModel, RunnerEvaluator, LossOutput } from './types';
 export { MemoryCheckpointStore, recordSizeBytes, type CheckpointStore, type CheckpointRecord, type CheckpointInfo, type CheckpointMeta, type TensorData } from './checkpoint_store';
 export { PRIORITY, RuntimeInfoHook, IterTimerHook, LoggerHook, ParamSchedulerHook, CheckpointHook, DistSamplerSeedHook, type Hook } from './hooks';
@@ -18,7 +18,7 @@ export { clipGradNorm, clipGradValue } from './optim/clip_grad';
 export type { ParamGroup, HasParamGroups } from './optim/param_group';
 export { buildParamScheduler, buildParamSchedulers, SCHEDULER_TYPE_NAMES, type SchedulerBuildContext } from './scheduler/build';
 export * from './scheduler/param_scheduler';
-export { DefaultSampler, BatchSampler, AspectRatioBatchSampler, DataLoader, type SamplerState } from './data/sampler';
+export { DefaultSampler, BatchSampler, AspectRatioBatchSampler, DataLoader, type DataLoaderOptions, type SamplerState } from './data/sampler';
 export { RepeatDataset } from './data/dataset_wrappers';
 export { MT19937, randperm, syncRandomSeed } from './data/rng';
 export type { RunnerDataset, DataInfo } from './data/types';
