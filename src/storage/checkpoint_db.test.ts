@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
-import { CheckpointDb, IndexedDbCheckpointStore, LOG_CHUNK_LINES, StorageQuotaError } from './checkpoint_db';
+import { CheckpointDb, IndexedDbCheckpointStore, LOG_CHUNK_LINES, SCALAR_CHUNK_ROWS, StorageQuotaError } from './checkpoint_db';
 import { joinPayloads, splitPayloads } from './payload';
 import { type CheckpointDbSchema, MIGRATIONS, SCHEMA_VERSION } from './schema';
 
@@ -147,8 +147,8 @@ describe('CheckpointDb', () => {
     await db.appendLog('r', []);
     await db.appendLog('r', lines.slice(3));
     await db.appendLog('other', ['x']);
-    // 3 lines, then 1002 lines split at LOG_CHUNK_LINES: chunks 0, 1, 2, never rewritten
-    expect((await db.db.getAll('logs')).filter((c) => c.runId === 'r').map((c) => [c.index, c.lines.length])).toEqual([[0, 3], [1, LOG_CHUNK_LINES], [2, 2]]);
+    // 3 lines, then 1002 lines: chunk 0 topped up to LOG_CHUNK_LINES, the last 5 in chunk 1
+    expect((await db.db.getAll('logs')).filter((c) => c.runId === 'r').map((c) => [c.index, c.lines.length])).toEqual([[0, LOG_CHUNK_LINES], [1, 5]]);
     db.close();
     const db2 = await CheckpointDb.open(name); // a reload
     expect(await db2.readLog('r')).toEqual(lines);
@@ -163,7 +163,32 @@ describe('CheckpointDb', () => {
     db2.close();
   });
 
-  it('migrates a version-1 database (runs and checkpoints kept, an empty text log store added)', async () => {
+  it('appends scalars as chunks (a flush writes its rows, not the history), and putRun replaces them', async () => {
+    const name = freshName();
+    const db = await CheckpointDb.open(name);
+    const now = new Date().toISOString();
+    await db.putRun({ id: 'r', name: 'demo', created: now, updated: now, status: 'running', scalars: [] });
+    const rows = Array.from({ length: 2 * SCALAR_CHUNK_ROWS + 500 }, (_, i) => ({ step: i + 1, loss: 1 / (i + 1), lr: 0.01 }));
+    // many small flushes, then a big one
+    for (let i = 0; i < 30; i++) await db.appendScalars('r', rows.slice(i * 2, i * 2 + 2));
+    await db.appendScalars('r', rows.slice(60));
+    const chunks = (await db.db.getAll('scalarChunks')).filter((c) => c.runId === 'r');
+    expect(chunks.map((c) => c.rows.length)).toEqual([SCALAR_CHUNK_ROWS, SCALAR_CHUNK_ROWS, 500]);
+    expect((await db.db.get('runs', 'r'))!.scalars).toEqual([]); // the run row stays small
+    db.close();
+    const db2 = await CheckpointDb.open(name);
+    expect((await db2.getRun('r'))!.scalars).toEqual(rows);
+    expect((await db2.listRuns()).find((x) => x.id === 'r')!.scalars).toHaveLength(rows.length);
+    // resume from iteration 100: the run is rewritten with its first 100 rows, and goes on
+    const run = (await db2.getRun('r'))!;
+    await db2.putRun({ ...run, scalars: run.scalars.slice(0, 100) });
+    await db2.appendScalars('r', [{ step: 101, loss: 0.5, lr: 0.01 }]);
+    expect((await db2.getRun('r'))!.scalars.map((x) => x.step)).toEqual([...Array.from({ length: 100 }, (_, i) => i + 1), 101]);
+    await expect(db2.appendScalars('missing', [{ step: 1 }])).rejects.toThrow(/not found/);
+    db2.close();
+  });
+
+  it('migrates a version-1 database (runs and their inline scalars kept; text-log and scalar chunk stores added)', async () => {
     const name = freshName();
     const v1 = await openDB<CheckpointDbSchema>(name, 1, { upgrade: (d, _o, _n, tx) => MIGRATIONS[0]!(d, tx as never) });
     const now = new Date().toISOString();
@@ -171,11 +196,15 @@ describe('CheckpointDb', () => {
     v1.close();
     const db = await CheckpointDb.open(name);
     expect(db.db.version).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
     expect((await db.getRun('old'))!.scalars).toHaveLength(1);
     expect(await db.readLog('old')).toEqual([]);
     await db.appendLog('old', ['a']);
     expect(await db.readLog('old')).toEqual(['a']);
+    // rows stored inline by version 1 come first, appended ones (chunks) after
+    await db.appendScalars('old', [{ step: 2, loss: 1, lr: 0.01 }]);
+    expect((await db.getRun('old'))!.scalars.map((r) => r.step)).toEqual([1, 2]);
+    expect((await db.listRuns())[0]!.scalars.map((r) => r.step)).toEqual([1, 2]);
     db.close();
   });
 });

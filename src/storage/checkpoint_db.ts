@@ -11,14 +11,24 @@
  */
 import { type IDBPDatabase, openDB } from 'idb';
 import { joinPayloads, splitPayloads } from './payload';
-import { CHECKPOINT_DB_NAME, type CheckpointDbSchema, type CheckpointRow, MIGRATIONS, type RunRow, SCHEMA_VERSION } from './schema';
+import { CHECKPOINT_DB_NAME, type CheckpointDbSchema, type CheckpointRow, MIGRATIONS, type RunRow, type ScalarChunkRow, SCHEMA_VERSION } from './schema';
 
 /** Most lines in one stored text-log chunk. */
 export const LOG_CHUNK_LINES = 1000;
 
-/** Key range of every text-log chunk of a run (keys are `[runId, index]`). */
-function logRange(runId: string): IDBKeyRange {
+/** Most rows in one stored scalars chunk. */
+export const SCALAR_CHUNK_ROWS = 1000;
+
+/** Key range of every text-log or scalars chunk of a run (keys are `[runId, index]`). */
+function runRange(runId: string): IDBKeyRange {
   return IDBKeyRange.bound([runId, 0], [runId, Number.MAX_SAFE_INTEGER]);
+}
+
+/** A run's scalars: rows stored inline by schema versions before 3, then the chunks in order. */
+function joinScalars(inline: RunRow['scalars'] | undefined, chunks: readonly ScalarChunkRow[]): RunRow['scalars'] {
+  const out = inline ? inline.slice() : [];
+  for (const c of [...chunks].sort((a, b) => a.index - b.index)) for (const r of c.rows) out.push(r);
+  return out;
 }
 
 /** Raised when the browser's storage quota is exhausted during a save. Nothing else is lost. */
@@ -126,54 +136,101 @@ export class CheckpointDb {
 
   // ---- runs -------------------------------------------------------------------------------
 
-  /** Creates or replaces a run row. */
+  /**
+   * Creates or replaces a run row; `run.scalars` replaces the run's stored scalars (rewritten as
+   * chunks: this costs the whole history, so the training loop appends with appendScalars).
+   */
   async putRun(run: RunRow): Promise<void> {
-    await this.db.put('runs', run);
+    const tx = this.db.transaction(['runs', 'scalarChunks'], 'readwrite');
+    const chunks = tx.objectStore('scalarChunks');
+    const done: Array<Promise<unknown>> = [chunks.delete(runRange(run.id)), tx.objectStore('runs').put({ ...run, scalars: [] })];
+    for (let i = 0, index = 0; i < run.scalars.length; i += SCALAR_CHUNK_ROWS) {
+      done.push(chunks.put({ runId: run.id, index: index++, rows: run.scalars.slice(i, i + SCALAR_CHUNK_ROWS) }));
+    }
+    await Promise.all([...done, tx.done]);
   }
 
-  /** A run by id, or undefined. */
+  /** A run by id with all its logged scalars, or undefined. */
   async getRun(id: string): Promise<RunRow | undefined> {
-    return this.db.get('runs', id);
+    const tx = this.db.transaction(['runs', 'scalarChunks'], 'readonly');
+    const [row, chunks] = await Promise.all([tx.objectStore('runs').get(id), tx.objectStore('scalarChunks').getAll(runRange(id))]);
+    await tx.done;
+    if (!row) return undefined;
+    return { ...row, scalars: joinScalars(row.scalars, chunks) };
   }
 
-  /** All runs, most recently updated first. */
+  /** All runs with their logged scalars, most recently updated first. */
   async listRuns(): Promise<RunRow[]> {
-    const runs = await this.db.getAll('runs');
-    return runs.sort((a, b) => b.updated.localeCompare(a.updated));
+    const tx = this.db.transaction(['runs', 'scalarChunks'], 'readonly');
+    const [rows, chunks] = await Promise.all([tx.objectStore('runs').getAll(), tx.objectStore('scalarChunks').getAll()]);
+    await tx.done;
+    const byRun = new Map<string, ScalarChunkRow[]>();
+    for (const c of chunks) {
+      const list = byRun.get(c.runId);
+      if (list) list.push(c);
+      else byRun.set(c.runId, [c]);
+    }
+    return rows
+      .map((r) => ({ ...r, scalars: joinScalars(r.scalars, byRun.get(r.id) ?? []) }))
+      .sort((a, b) => b.updated.localeCompare(a.updated));
   }
 
-  /** Appends logged scalars to a run (the charts' history). */
+  /**
+   * Appends logged scalars to a run (the charts' history): the run's last chunk is topped up to
+   * {@link SCALAR_CHUNK_ROWS} rows, the rest goes to new chunks, so a flush writes at most about
+   * one chunk more than its rows however long the history is.
+   */
   async appendScalars(runId: string, rows: RunRow['scalars']): Promise<void> {
-    const tx = this.db.transaction('runs', 'readwrite');
-    const run = await tx.store.get(runId);
+    const tx = this.db.transaction(['runs', 'scalarChunks'], 'readwrite');
+    const runs = tx.objectStore('runs');
+    const chunks = tx.objectStore('scalarChunks');
+    const run = await runs.get(runId);
     if (!run) throw new Error(`run '${runId}' not found`);
-    run.scalars.push(...rows);
+    if (rows.length > 0) {
+      const last = await chunks.openCursor(runRange(runId), 'prev');
+      let rest = rows;
+      let index = last ? last.value.index + 1 : 0;
+      if (last && last.value.rows.length < SCALAR_CHUNK_ROWS) {
+        const take = SCALAR_CHUNK_ROWS - last.value.rows.length;
+        await chunks.put({ ...last.value, rows: [...last.value.rows, ...rows.slice(0, take)] });
+        rest = rows.slice(take);
+      }
+      for (let i = 0; i < rest.length; i += SCALAR_CHUNK_ROWS) await chunks.put({ runId, index: index++, rows: rest.slice(i, i + SCALAR_CHUNK_ROWS) });
+    }
     run.updated = new Date().toISOString();
-    await tx.store.put(run);
+    await runs.put(run);
     await tx.done;
   }
 
-  /** Deletes a run with all its checkpoints and its text log. */
+  /** Deletes a run with all its checkpoints, its logged scalars and its text log. */
   async deleteRun(runId: string): Promise<void> {
     for (const c of await this.listCheckpoints(runId)) await this.deleteCheckpoint(c.id);
-    await this.db.delete('logs', logRange(runId));
+    await this.db.delete('logs', runRange(runId));
+    await this.db.delete('scalarChunks', runRange(runId));
     await this.db.delete('runs', runId);
   }
 
   // ---- text logs ------------------------------------------------------------------------------
 
   /**
-   * Appends lines to a run's text log as new chunks (at most {@link LOG_CHUNK_LINES} lines each),
-   * in one transaction. Earlier chunks are never rewritten. The transaction is opened before the
-   * first await, so a read started later (readLog) sees these lines.
+   * Appends lines to a run's text log, in one transaction: the last chunk is topped up to
+   * {@link LOG_CHUNK_LINES} lines and the rest goes to new chunks; full chunks are never rewritten.
+   * The transaction is opened before the first await, so a read started later (readLog) sees these
+   * lines.
    */
   async appendLog(runId: string, lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return;
     const tx = this.db.transaction('logs', 'readwrite');
-    const last = await tx.store.openCursor(logRange(runId), 'prev');
+    const last = await tx.store.openCursor(runRange(runId), 'prev');
+    let rest = lines;
     let index = last ? last.value.index + 1 : 0;
-    for (let i = 0; i < lines.length; i += LOG_CHUNK_LINES) {
-      await tx.store.put({ runId, index: index++, lines: lines.slice(i, i + LOG_CHUNK_LINES) });
+    if (last && last.value.lines.length < LOG_CHUNK_LINES) {
+      const take = LOG_CHUNK_LINES - last.value.lines.length;
+      await tx.store.put({ ...last.value, lines: [...last.value.lines, ...lines.slice(0, take)] });
+      rest = lines.slice(take);
+    }
+    for (let i = 0; i < rest.length; i += LOG_CHUNK_LINES) {
+      await tx.store.put({ runId, index: index++, lines: rest.slice(i, i + LOG_CHUNK_LINES) });
     }
     await tx.done;
   }
@@ -183,11 +240,11 @@ export class CheckpointDb {
    * (whole chunks are read from the end until enough lines are collected, then trimmed).
    */
   async readLog(runId: string, opts: { tail?: number } = {}): Promise<string[]> {
-    if (opts.tail === undefined) return (await this.db.getAll('logs', logRange(runId))).flatMap((c) => c.lines);
+    if (opts.tail === undefined) return (await this.db.getAll('logs', runRange(runId))).flatMap((c) => c.lines);
     const parts: string[][] = [];
     let n = 0;
     const tx = this.db.transaction('logs', 'readonly');
-    let cursor = await tx.store.openCursor(logRange(runId), 'prev');
+    let cursor = await tx.store.openCursor(runRange(runId), 'prev');
     while (cursor && n < opts.tail) {
       parts.push(cursor.value.lines);
       n += cursor.value.lines.length;

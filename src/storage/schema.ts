@@ -40,14 +40,27 @@ export interface RunRow {
   datasetId?: string;
   /** 'running' | 'paused' | 'stopped' | 'finished' | 'failed'. */
   status: string;
-  /** Logged scalars (one object per logged step, MMEngine scalars.json keys), for the charts. */
+  /**
+   * Logged scalars (one object per logged step, MMEngine scalars.json keys), for the charts. Since
+   * version 3 the database keeps them in `scalarChunks` (append-only) and this field of a stored row
+   * holds only rows written before; `CheckpointDb.getRun` returns the whole list.
+   */
   scalars: Array<Record<string, number | string>>;
+}
+
+/** A chunk of a run's logged scalars: rows in logged order, appended, never rewritten by a flush. */
+export interface ScalarChunkRow {
+  runId: string;
+  /** 0, 1, 2, … in logged order. */
+  index: number;
+  rows: Array<Record<string, number | string>>;
 }
 
 /**
  * A chunk of a run's MMEngine text log (`<date> - mmengine - INFO - …` lines). The log is
- * append-only: each flush writes new chunks of at most `LOG_CHUNK_LINES` lines under the next
- * indices, so a write costs the new lines only, however long the run's log is.
+ * append-only: a flush tops up the last chunk to `LOG_CHUNK_LINES` lines and writes the rest as
+ * new chunks under the next indices, so a write costs at most one chunk more than the new lines,
+ * however long the run's log is.
  */
 export interface LogChunkRow {
   runId: string;
@@ -64,9 +77,11 @@ export interface CheckpointDbSchema extends DBSchema {
   runs: { key: string; value: RunRow };
   /** Text-log chunks: key `[runId, index]` (since version 2). */
   logs: { key: [string, number]; value: LogChunkRow };
+  /** Logged-scalar chunks: key `[runId, index]` (since version 3). */
+  scalarChunks: { key: [string, number]; value: ScalarChunkRow };
 }
 
-type Tx = IDBPTransaction<CheckpointDbSchema, Array<'checkpoints' | 'chunks' | 'runs' | 'logs'>, 'versionchange'>;
+type Tx = IDBPTransaction<CheckpointDbSchema, Array<'checkpoints' | 'chunks' | 'runs' | 'logs' | 'scalarChunks'>, 'versionchange'>;
 
 /** Migrations in order; index i upgrades version i to i + 1. */
 export const MIGRATIONS: Array<(db: IDBPDatabase<CheckpointDbSchema>, tx: Tx) => void> = [
@@ -82,6 +97,12 @@ export const MIGRATIONS: Array<(db: IDBPDatabase<CheckpointDbSchema>, tx: Tx) =>
   // simply have no stored log: their lines lived in the worker's memory only).
   (db) => {
     db.createObjectStore('logs', { keyPath: ['runId', 'index'] });
+  },
+  // 2 → 3: logged scalars as append-only chunks keyed by [runId, index], so a flush writes the new
+  // rows only (it rewrote the whole run row, 10^5 rows of a long run, every 2 s). Rows stored
+  // inline by earlier versions stay where they are and are read first.
+  (db) => {
+    db.createObjectStore('scalarChunks', { keyPath: ['runId', 'index'] });
   },
 ];
 
