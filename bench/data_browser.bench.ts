@@ -1,0 +1,227 @@
+/**
+ * Data benchmarks in Chromium (system /usr/bin/chromium or CHROMIUM_PATH, through Playwright), in a
+ * dedicated Web Worker as the studio's dataset and training workers run them:
+ *  - import rate (images/s) of a generated Cityscapes-sized tree: DATA_BROWSER_BENCH_IMAGES images
+ *    (default 200) of 2048×1024, each a 16-bit instanceIds PNG, a polygons json and an RGB PNG,
+ *    made from 6 distinct scenes (bench/data.bench.ts's generator; the bytes are shared between
+ *    names), imported by `importDataset` — the dataset worker's import code — from an in-memory tree;
+ *    with the renderer process's peak RSS and CPU time (from /proc) while it imports;
+ *  - one training sample's data path on a 2048×1024 RGB PNG: decode with `createImageBitmap`
+ *    (`createBitmapImageDecoder`, the training worker's decoder) to BGR, RandomResize(scale=[(2048,
+ *    800), (2048, 1024)], keep_ratio) + RandomFlip(prob=1) fused as `Compose` runs them, PackDetInputs,
+ *    DetDataPreprocessor normalise (goal ≤ 60 ms). Wall times (a worker has no CPU clock).
+ *
+ * The worker is one esbuild bundle of the real modules, started from a blob URL in a blank page.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeScenes } from './data.bench.ts';
+
+const WORKER_SOURCE = `
+import { importDataset } from '../src/data/import_dataset.ts';
+import { MemoryFileTree } from '../src/data/file_tree.ts';
+import { createBitmapImageDecoder } from '../src/data/browser_image_decoder.ts';
+import { LoadImageFromFile } from '../src/data/transforms/loading.ts';
+import { Compose } from '../src/data/transforms/compose.ts';
+import { RandomResize } from '../src/data/transforms/resize.ts';
+import { RandomFlip } from '../src/data/transforms/flip.ts';
+import { PackDetInputs } from '../src/data/transforms/formatting.ts';
+import { detDataPreprocess } from '../src/data/transforms/data_preprocessor.ts';
+import { seededRng } from '../src/data/transforms/types.ts';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+self.onmessage = async (ev) => {
+  try {
+    const { scenes, n, reps, phase } = ev.data;
+    if (phase === 'import') {
+      const tree = new MemoryFileTree();
+      for (let i = 0; i < n; i++) {
+        const s = scenes[i % scenes.length];
+        const stem = 'benchcity_' + String(i).padStart(6, '0') + '_000019';
+        tree.set('gtFine/train/benchcity/' + stem + '_gtFine_instanceIds.png', s.instanceIds);
+        tree.set('gtFine/train/benchcity/' + stem + '_gtFine_polygons.json', s.polygons);
+        tree.set('leftImg8bit/train/benchcity/' + stem + '_leftImg8bit.png', s.image);
+      }
+      const t0 = performance.now();
+      const res = await importDataset(tree);
+      const seconds = (performance.now() - t0) / 1000;
+      const images = res.splits.reduce((k, s) => k + s.coco.images.length, 0);
+      const annotations = res.splits.reduce((k, s) => k + (s.coco.annotations ? s.coco.annotations.length : 0), 0);
+      const errors = res.issues.filter((i) => i.severity === 'error').length;
+      self.postMessage({ ok: { images, annotations, errors, seconds } });
+      return;
+    }
+    const png = scenes[0].image;
+    const load = new LoadImageFromFile({}, { readFile: async () => png, decodeImage: createBitmapImageDecoder() });
+    const fused = new Compose(
+      [new RandomResize({ scale: [[2048, 800], [2048, 1024]], keep_ratio: true }, seededRng(3)), new RandomFlip({ prob: 1.0 })],
+      { readFile: async () => png },
+    );
+    const pack = new PackDetInputs();
+    const cfg = { mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], bgr_to_rgb: true, pad_size_divisor: 32 };
+    const names = ['decode_bgr', 'resize_flip_fused', 'pack', 'normalise_pad', 'total'];
+    const t = Object.fromEntries(names.map((k) => [k, []]));
+    for (let rep = 0; rep < reps + 2; rep++) {
+      const m = [performance.now()];
+      const loaded = await load.transform({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) });
+      m.push(performance.now());
+      const r = await fused.run({ ...loaded });
+      m.push(performance.now());
+      const packed = pack.pack(r);
+      m.push(performance.now());
+      detDataPreprocess([packed], cfg, true);
+      m.push(performance.now());
+      if (rep < 2) continue;
+      for (let k = 0; k < 4; k++) t[names[k]].push(m[k + 1] - m[k]);
+      t.total.push(m[4] - m[0]);
+    }
+    const round = (v) => Math.round(v * 10) / 10;
+    self.postMessage({
+      ok: {
+        sample_wall_ms_median: Object.fromEntries(names.map((k) => [k, round(median(t[k]))])),
+        sample_wall_ms_min: Object.fromEntries(names.map((k) => [k, round(Math.min(...t[k]))])),
+      },
+    });
+  } catch (e) {
+    self.postMessage({ error: String((e && e.stack) || e) });
+  }
+};
+`;
+
+/** Processes below `root` (by parent pid), with their command lines. */
+function descendants(root: number): Array<{ pid: number; cmd: string }> {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const out: Array<{ pid: number; cmd: string }> = [];
+  for (const pid of parent.keys()) {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p !== root) continue;
+      try {
+        out.push({ pid, cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+      } catch {
+        // ended
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+/** RSS (bytes) and CPU seconds (user + system) of a process, or null once it is gone. */
+function procUsage(pid: number): { rss: number; cpuSeconds: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    const rssPages = Number(f[21]); // field 24
+    return { rss: rssPages * 4096, cpuSeconds: ticks / 100 };
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the Chromium data benchmarks. */
+export async function run(): Promise<Record<string, unknown>> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const n = Number(process.env.DATA_BROWSER_BENCH_IMAGES ?? 200);
+  let esbuild: typeof import('esbuild');
+  let chromium: typeof import('playwright').chromium;
+  try {
+    esbuild = await import('esbuild');
+    ({ chromium } = await import('playwright'));
+  } catch (e) {
+    return { skipped: `esbuild/playwright unavailable: ${(e as Error).message}` };
+  }
+  const bundle = await esbuild.build({
+    stdin: { contents: WORKER_SOURCE, resolveDir: here, loader: 'ts', sourcefile: 'data_browser_worker.ts' },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+  });
+  const code = bundle.outputFiles[0]!.text;
+  const scenes = makeScenes(6).map((s) => ({
+    instanceIds: Buffer.from(s.instanceIds).toString('base64'),
+    polygons: Buffer.from(s.polygons).toString('base64'),
+    image: Buffer.from(s.image).toString('base64'),
+  }));
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  let browser;
+  try {
+    browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu-sandbox', '--no-first-run', '--disable-background-networking'] });
+  } catch (e) {
+    return { skipped: `no browser at ${executablePath}: ${(e as Error).message.split('\n')[0]}` };
+  }
+  try {
+    const page = await browser.newPage();
+    // The worker lives in the page's renderer process: sample that process while it imports.
+    await page.evaluate(
+      ({ code, scenes }) => {
+        // No named inner functions here: the bench runs through tsx, whose keepNames helper does not exist in the page.
+        const w = window as unknown as Record<string, unknown>;
+        w.benchScenes = scenes.map((s) =>
+          Object.fromEntries(Object.entries(s).map(([k, b64]) => [k, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))])),
+        );
+        w.benchWorker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+      },
+      { code, scenes },
+    );
+    const ask = (msg: Record<string, unknown>): Promise<{ ok?: Record<string, unknown>; error?: string }> =>
+      page.evaluate(
+        (msg) =>
+          new Promise((resolve) => {
+            const w = window as unknown as { benchWorker: Worker; benchScenes: unknown };
+            w.benchWorker.onmessage = (ev) => resolve(ev.data);
+            w.benchWorker.onerror = (ev) => resolve({ error: `worker failed: ${String(ev.message)}` });
+            w.benchWorker.postMessage({ ...msg, scenes: w.benchScenes });
+          }),
+        msg,
+      );
+    const renderers = descendants(process.pid).filter((p) => p.cmd.includes('--type=renderer'));
+    const before = renderers.map((p) => procUsage(p.pid));
+    let peakRss = 0;
+    const sample = (): void => {
+      for (const p of renderers) peakRss = Math.max(peakRss, procUsage(p.pid)?.rss ?? 0);
+    };
+    sample();
+    const rssBefore = peakRss;
+    const timer = setInterval(sample, 50);
+    const imported = await ask({ phase: 'import', n });
+    clearInterval(timer);
+    sample();
+    const after = renderers.map((p) => procUsage(p.pid));
+    const rendererCpu = after.reduce((s, u, i) => s + (u && before[i] ? u.cpuSeconds - before[i]!.cpuSeconds : 0), 0);
+    if (imported.error) return { error: imported.error };
+    const imp = imported.ok as { images: number; annotations: number; errors: number; seconds: number };
+    const sampled = await ask({ phase: 'sample', reps: 20 });
+    if (sampled.error) return { error: sampled.error };
+    return {
+      browser: `chromium ${browser.version()}`,
+      import_images: imp.images,
+      import_annotations: imp.annotations,
+      import_error_issues: imp.errors,
+      import_images_per_s: +(imp.images / imp.seconds).toFixed(2),
+      import_images_per_renderer_cpu_s: rendererCpu > 0 ? +(imp.images / rendererCpu).toFixed(2) : null,
+      import_renderer_rss_before_mib: +(rssBefore / 2 ** 20).toFixed(0),
+      import_renderer_peak_rss_mib: +(peakRss / 2 ** 20).toFixed(0),
+      renderer_processes: renderers.length,
+      ...sampled.ok,
+      sample_goal_ms: 60,
+      load_average: loadavg().map((x) => +x.toFixed(1)),
+    };
+  } finally {
+    await browser.close();
+  }
+}
