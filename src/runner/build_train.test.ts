@@ -6,7 +6,7 @@
 // Vitest loads tfjs-core's CommonJS build for bare imports while the setup's gradient registrations
 // come from its ES build; initialise the ES build too so tensors it creates can `clone()` in gradients.
 import '@tensorflow/tfjs-core/dist/index.js';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -185,5 +185,6 @@ describe('runner + real Mask R-CNN on wasm', () => {
     await b.runner.train(record);
     expect(resumed).toEqual(full.slice(2));
     (b.runner.model as DetectorAdapter).detector.dispose();
+    await rm(dir, { recursive: true, force: true });
   }, 120_000);
 });

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -263,5 +263,6 @@ describe('training trajectory vs validation and resume (real pipeline, prefetchi
     expect(e.runner.textLog.some((l) => l.includes('holds no pipeline RNG state'))).toBe(true);
 
     for (const r of [a, b, c, d, e]) r.model.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });
