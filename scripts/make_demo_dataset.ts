@@ -92,15 +92,35 @@ const INSTANCE_CLASSES: Array<[string, number]> = [
   ['car', 5], ['person', 5], ['rider', 1.5], ['bicycle', 1.5], ['motorcycle', 1], ['truck', 1], ['bus', 1], ['train', 0.5],
 ];
 
-function pickClass(rng: Rng): string {
-  const total = INSTANCE_CLASSES.reduce((a, [, w]) => a + w, 0);
+function pickClass(rng: Rng, classes: Array<[string, number]>): string {
+  const total = classes.reduce((a, [, w]) => a + w, 0);
   let u = rng.random() * total;
-  for (const [c, w] of INSTANCE_CLASSES) if ((u -= w) < 0) return c;
-  return 'car';
+  for (const [c, w] of classes) if ((u -= w) < 0) return c;
+  return classes[0]![0];
+}
+
+/**
+ * How scenes are made. The defaults make the bundled demo (Cityscapes-like object sizes, all 8
+ * classes, some crowd regions); other values make easier sets, e.g. the "it learns" test's few large
+ * objects of two classes.
+ */
+export interface SceneOptions {
+  /** Objects per scene, inclusive range. Default [2, 6]. */
+  objects?: [number, number];
+  /** Relative frequency of each instance class. Default: all 8 Cityscapes classes, cars and persons commonest. */
+  classes?: Array<[string, number]>;
+  /** Object size factor at the horizon and its increase towards the bottom of the image. Default [0.55, 0.9]. */
+  scale?: [number, number];
+  /** Probability of a crowd region (`persongroup` / `cargroup`). Default 0.3. */
+  crowd?: number;
 }
 
 /** The polygon file of one scene. */
-export function makeScene(rng: Rng): CityscapesPolygonFile {
+export function makeScene(rng: Rng, opts: SceneOptions = {}): CityscapesPolygonFile {
+  const [nLo, nHi] = opts.objects ?? [2, 6];
+  const classes = opts.classes ?? INSTANCE_CLASSES;
+  const [s0, s1] = opts.scale ?? [0.55, 0.9];
+  const crowd = opts.crowd ?? 0.3;
   const W = DEMO_WIDTH;
   const H = DEMO_HEIGHT;
   const horizon = ri(rng, 52, 66);
@@ -119,13 +139,13 @@ export function makeScene(rng: Rng): CityscapesPolygonFile {
   add('road', [[0, horizon + 10], [W - 1, horizon + 8], [W - 1, H - 1], [0, H - 1]]);
   if (rng.random() < 0.5) add('pole', rect(ri(rng, 5, W - 5), horizon - ri(rng, 20, 40), 2, ri(rng, 28, 48)));
   // Objects, far (small, near the horizon) to near (large, low): painter's order as in real annotations.
-  const n = ri(rng, 2, 6);
+  const n = ri(rng, nLo, nHi);
   const items: Array<{ label: string; x: number; y: number }> = [];
-  for (let i = 0; i < n; i++) items.push({ label: pickClass(rng), x: ri(rng, 16, W - 16), y: ri(rng, horizon + 14, H - 6) });
-  if (rng.random() < 0.3) items.push({ label: rng.random() < 0.5 ? 'persongroup' : 'cargroup', x: ri(rng, 20, W - 20), y: ri(rng, horizon + 12, horizon + 26) });
+  for (let i = 0; i < n; i++) items.push({ label: pickClass(rng, classes), x: ri(rng, 16, W - 16), y: ri(rng, horizon + 14, H - 6) });
+  if (rng.random() < crowd) items.push({ label: rng.random() < 0.5 ? 'persongroup' : 'cargroup', x: ri(rng, 20, W - 20), y: ri(rng, horizon + 12, horizon + 26) });
   items.sort((a, b) => a.y - b.y);
   for (const it of items) {
-    const s = 0.55 + ((it.y - horizon) / (H - horizon)) * 0.9;
+    const s = s0 + ((it.y - horizon) / (H - horizon)) * s1;
     if (it.label === 'persongroup') {
       const pts: Pt[] = [];
       for (let k = 0; k < 4; k++) pts.push(...ellipse(it.x - 12 + k * 8, it.y - 12 * s, 4 * s, 12 * s, 6).slice(0, 4));
@@ -201,18 +221,27 @@ export function renderScene(ids: Int32Array, labels: Uint8Array, rng: Rng): Uint
   return out;
 }
 
-/** Builds the whole demo tree in memory (deterministic for a seed). */
-export async function makeDemoDataset(seed = 2024): Promise<MemoryFileTree> {
+/** Options of {@link makeDemoDataset}: the scene options plus the cities and image counts per split. */
+export interface DemoDatasetOptions extends SceneOptions {
+  /** Cities and image counts per split. Default {@link DEMO_SPLITS}. */
+  splits?: Record<string, Array<[string, number]>>;
+  /** zlib level of the PNGs (default 9: smallest files; lower is faster). */
+  zlibLevel?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+}
+
+/** Builds the whole demo tree in memory (deterministic for a seed and options). */
+export async function makeDemoDataset(seed = 2024, opts: DemoDatasetOptions = {}): Promise<MemoryFileTree> {
   const rng = seededRng(seed);
   const tree = new MemoryFileTree();
-  const zlib = { level: 9 as const };
-  for (const [split, cities] of Object.entries(DEMO_SPLITS)) {
+  const zlib = { level: opts.zlibLevel ?? 9 };
+  const splits = opts.splits ?? DEMO_SPLITS;
+  for (const [split, cities] of Object.entries(splits)) {
     for (const [city, count] of cities) {
       let seq = ri(rng, 0, 50);
       for (let k = 0; k < count; k++) {
         seq += ri(rng, 1, 9);
         const stem = `${city}_${String(seq).padStart(6, '0')}_${String(ri(rng, 0, 999999)).padStart(6, '0')}`;
-        const scene = makeScene(rng);
+        const scene = makeScene(rng, opts);
         for (const o of scene.objects) if (!resolvePolygonLabel(o.label)) throw new Error(`bad label ${o.label}`);
         const ids = polygonsToInstanceIds(scene);
         const labels = polygonsToLabelIds(scene);
@@ -225,7 +254,7 @@ export async function makeDemoDataset(seed = 2024): Promise<MemoryFileTree> {
       }
     }
   }
-  for (const split of Object.keys(DEMO_SPLITS)) {
+  for (const split of Object.keys(splits)) {
     const res = await convertCityscapesSplit(tree, { prefix: '', splits: [] }, split);
     if (res.issues.length) throw new Error(`demo conversion reported issues: ${JSON.stringify(res.issues)}`);
     tree.set(`annotations/${cityscapesAnnFileName(split)}`, new TextEncoder().encode(dumpCocoJson(res.coco)));
@@ -233,10 +262,32 @@ export async function makeDemoDataset(seed = 2024): Promise<MemoryFileTree> {
   return tree;
 }
 
+/**
+ * The "it learns" set: the demo's scenes with one to three large objects of two classes (car,
+ * person) and a few crowd regions, 64 train and 16 val images. Not committed: tests build it in
+ * memory (about a second); `make_demo_dataset.ts --learning <dir>` writes it for inspection.
+ */
+export const LEARNING_SET: DemoDatasetOptions = {
+  objects: [1, 3],
+  classes: [['car', 1], ['person', 1]],
+  scale: [1.6, 1.2],
+  crowd: 0.15,
+  splits: { train: [['aachen', 32], ['bremen', 32]], val: [['frankfurt', 16]] },
+  zlibLevel: 1,
+};
+
+/** Builds the "it learns" set ({@link LEARNING_SET}) in memory. */
+export function makeLearningDataset(seed = 7): Promise<MemoryFileTree> {
+  return makeDemoDataset(seed, LEARNING_SET);
+}
+
 async function main(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const out = resolve(process.argv[2] ?? join(here, '..', 'public', 'demo', 'cityscapes'));
-  const tree = await makeDemoDataset();
+  const learning = process.argv[2] === '--learning';
+  const arg = process.argv[learning ? 3 : 2];
+  if (learning && !arg) throw new Error('usage: make_demo_dataset.ts --learning <outDir>');
+  const out = resolve(arg ?? join(here, '..', 'public', 'demo', 'cityscapes'));
+  const tree = learning ? await makeLearningDataset() : await makeDemoDataset();
   rmSync(out, { recursive: true, force: true });
   let total = 0;
   for (const p of tree.list().sort()) {

@@ -27,6 +27,18 @@ export function fileContext(): BuildContext {
   return { readFile: async (p: string) => new Uint8Array(await readFile(p)) };
 }
 
+/**
+ * File access where paths under `root` (e.g. `mem/learn/`) read from an in-memory tree (a dataset
+ * generated at test time) and every other path from disk.
+ */
+export function treeContext(root: string, tree: { read(path: string): Promise<Uint8Array> }): BuildContext {
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  const disk = fileContext();
+  return {
+    readFile: (p: string) => (p.startsWith(prefix) ? tree.read(p.slice(prefix.length)) : disk.readFile(p)),
+  };
+}
+
 /** Median of a non-empty list. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -239,7 +251,7 @@ export interface LearningResult {
  * schedulers, hooks) on the active backend, validating the untrained model first and then every
  * `valInterval` iterations with the real CocoMetric on the demo val split.
  */
-export async function learnDemo(o: LearningOptions, onLog: (line: string) => void = () => {}): Promise<LearningResult> {
+export async function learnDemo(o: LearningOptions, onLog: (line: string) => void = () => {}, ctx: BuildContext = fileContext()): Promise<LearningResult> {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const curve: LearningPoint[] = [];
@@ -252,7 +264,7 @@ export async function learnDemo(o: LearningOptions, onLog: (line: string) => voi
     onLog(`[${((performance.now() - t0) / 1000).toFixed(0)} s wall, ${((c.user + c.system) / 1e6).toFixed(0)} s cpu] iter ${iter}: bbox mAP ${p.bboxMAP.toFixed(3)}, segm mAP ${p.segmMAP.toFixed(3)}`);
   };
   let runner: BuiltRunner['runner'] | null = null;
-  const built = await buildRunner(learningConfig(o), fileContext(), {
+  const built = await buildRunner(learningConfig(o), ctx, {
     mode: 'train',
     listener: (e) => {
       if (e.type === 'train-log') {
