@@ -29,9 +29,11 @@ export function ScalarChart({ title, cols, keys, compare, version, xLabel = 'ite
   const keyList = `${keys.join('|')}//${extra.join('|')}`;
   const latest = useRef({ cols, keys, compare, extra });
   latest.current = { cols, keys, compare, extra };
-  const data = () => {
+  // `width` is the chart's CSS width as uPlot knows it (reading clientWidth here would force a
+  // layout per chart per update).
+  const data = (width: number) => {
     const l = latest.current;
-    return chartData({ cols: l.cols, keys: l.keys }, l.compare ? { cols: l.compare, keys: l.extra } : null, chartBuckets(host.current?.clientWidth ?? 800));
+    return chartData({ cols: l.cols, keys: l.keys }, l.compare ? { cols: l.compare, keys: l.extra } : null, chartBuckets(width));
   };
 
   useEffect(() => {
@@ -42,8 +44,9 @@ export function ScalarChart({ title, cols, keys, compare, version, xLabel = 'ite
     let u: uPlot | null = null;
     let ro: ResizeObserver | null = null;
     const timer = setTimeout(() => {
-      const opts = chartOptions({ width: Math.max(200, el.clientWidth), height, keys: latest.current.keys, overlayKeys: latest.current.extra, xLabel, digits });
-      const chart = new uPlot(opts, data(), el);
+      const width = Math.max(200, el.clientWidth);
+      const opts = chartOptions({ width, height, keys: latest.current.keys, overlayKeys: latest.current.extra, xLabel, digits });
+      const chart = new uPlot(opts, data(width), el);
       u = chart;
       plot.current = chart;
       ro = new ResizeObserver(() => chart.setSize({ width: Math.max(200, el.clientWidth), height }));
@@ -59,7 +62,7 @@ export function ScalarChart({ title, cols, keys, compare, version, xLabel = 'ite
   }, [keyList, height, xLabel, digits]);
 
   useEffect(() => {
-    if (plot.current && keys.length > 0) plot.current.setData(data());
+    if (plot.current && keys.length > 0) plot.current.setData(data(plot.current.width));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, keyList]);
 
