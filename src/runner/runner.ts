@@ -715,7 +715,10 @@ export class Runner<S = unknown, P = unknown> {
     this.trainLoop.iter = rec.meta.iter;
     const seedChanged = rec.meta.seed !== this.seed;
     if (seedChanged) {
-      this.warn(`The value of random seed in the checkpoint "${rec.meta.seed}" is different from the value in \`randomness\` config "${this.seed}"; the checkpoint's seed is used`);
+      // MMEngine warns only when the config set a seed (a drawn one is replaced silently).
+      if (typeof obj(this.cfg.randomness, 'randomness').seed === 'number') {
+        this.warn(`The value of random seed in the checkpoint "${rec.meta.seed}" is different from the value in \`randomness\` config "${this.seed}"`);
+      }
       this.seed = rec.meta.seed;
     }
     if (this.trainDataloader) {

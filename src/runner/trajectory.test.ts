@@ -265,4 +265,38 @@ describe('training trajectory vs validation and resume (real pipeline, prefetchi
     for (const r of [a, b, c, d, e]) r.model.dispose();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
+
+  it('without randomness.seed (a drawn seed, as in default_runtime), the resumed run continues the saved streams', async () => {
+    const noSeed = (extra: { checkpointAt?: number }) => {
+      const c = config({ validate: true, ...extra });
+      delete c.randomness;
+      return c;
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'detstudio-traj-'));
+    const first = new Recorder();
+    const stopAt5: Hook = {
+      name: 'StopAt5',
+      priority: PRIORITY.LOWEST,
+      afterTrainIter: (r: Runner) => {
+        if (r.iter + 1 === 5) r.requestStop();
+      },
+    };
+    const c = await makeRunner(noSeed({ checkpointAt: 5 }), [first, stopAt5], new FileCheckpointStore(dir));
+    await c.runner.train();
+    const record = await new FileCheckpointStore(dir).load('iter_5.pth');
+    // the same runner going on after the stop is the uninterrupted reference (the prefetched draws were rewound)
+    c.runner.hooks.splice(c.runner.hooks.indexOf(stopAt5), 1);
+    await c.runner.train();
+    expect(first.rows.length).toBe(12);
+
+    const resumed = new Recorder();
+    const d = await makeRunner(noSeed({}), [resumed]);
+    expect(d.runner.seed).not.toBe(c.runner.seed);
+    await d.runner.train(record);
+    expect(d.runner.seed).toBe(c.runner.seed);
+    expect(resumed.rows).toEqual(first.rows.slice(5));
+    expect(d.runner.textLog.some((l) => l.includes('random seed'))).toBe(false);
+    for (const r of [c, d]) r.model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
 });
