@@ -31,7 +31,7 @@ export interface CheckpointMeta {
   [key: string]: unknown;
 }
 
-/** Everything a resumable checkpoint holds (MMEngine's `save_checkpoint` plus sampler state). */
+/** Everything a resumable checkpoint holds (MMEngine's `save_checkpoint` plus sampler and pipeline RNG state). */
 export interface CheckpointRecord {
   /** File-style name (`epoch_3.pth`, `best_coco_bbox_mAP_epoch_3.pth`, `iter_500.pth`). */
   name: string;

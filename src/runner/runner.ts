@@ -586,7 +586,7 @@ export class Runner<S = unknown, P = unknown> {
 
   /**
    * Trains as `runner.train()` does. With `resumeFrom`, restores the full state first
-   * (weights, optimizer, schedulers, counters, message hub, seed).
+   * (weights, optimizer, schedulers, counters, message hub, seed, sampler and pipeline RNG state).
    */
   async train(resumeFrom?: CheckpointRecord): Promise<TrainResult> {
     if (!this.trainLoop) throw new Error('cannot train: no train dataset was given (train_dataloader.dataset)');
