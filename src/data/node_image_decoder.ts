@@ -2,8 +2,8 @@
  * The {@link ImageDecoder} for Node (CLI, benches): PNG and JPEG, chosen by the file's signature
  * (as OpenCV's `imdecode` does), with a clear error for any other format.
  *
- * - PNG: chunks parsed here, the zlib stream inflated by Node's native zlib, scan-line filters undone
- *   in JS. Non-interlaced 8-bit gray, gray+alpha, RGB and RGBA (and 16-bit, reduced to the high byte
+ * - PNG: chunks parsed and scan-line filters undone by `png.ts`'s helpers, the zlib stream inflated
+ *   by Node's native zlib (several times faster than the pure-JS inflate). Non-interlaced 8-bit gray, gray+alpha, RGB and RGBA (and 16-bit, reduced to the high byte
  *   as OpenCV's colour read does); anything else (palette, interlaced, < 8 bits) falls back to
  *   fast-png. Asked for BGR ({@link DecodeHints}), 8-bit RGB is written in BGR order while the
  *   filters are undone, which saves the loader a conversion pass.
@@ -15,10 +15,8 @@
  */
 import { inflateSync } from 'node:zlib';
 import { decode as decodeJpegJs } from 'jpeg-js';
-import { isPng, PngDecodeError } from './png.ts';
+import { concatIdat, isPng, PNG_COLOR_CHANNELS, PngDecodeError, readPngChunks, unfilterRow } from './png.ts';
 import { defaultImageDecoder, UnsupportedImageError, type DecodedPixels, type DecodeHints } from './transforms/loading.ts';
-
-const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
 /** Whether the bytes start like a JPEG file (SOI marker followed by another marker). */
 export function isJpeg(bytes: Uint8Array): boolean {
@@ -82,35 +80,8 @@ export function decodeJpeg(bytes: Uint8Array, path: string): DecodedPixels {
 
 /** PNG with native zlib (see the module doc for the formats it reads itself). */
 function decodePngNative(bytes: Uint8Array, path: string, hints?: DecodeHints): DecodedPixels {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let p = 8;
-  let width = 0;
-  let height = 0;
-  let depth = 0;
-  let colorType = -1;
-  let interlace = 0;
-  const idat: Uint8Array[] = [];
-  let sawEnd = false;
-  while (p + 8 <= bytes.length) {
-    const len = view.getUint32(p);
-    const type = String.fromCharCode(bytes[p + 4]!, bytes[p + 5]!, bytes[p + 6]!, bytes[p + 7]!);
-    const data = bytes.subarray(p + 8, p + 8 + len);
-    if (data.length < len) throw new PngDecodeError(`${path}: truncated PNG (chunk ${type} cut short)`);
-    if (type === 'IHDR') {
-      width = view.getUint32(p + 8);
-      height = view.getUint32(p + 12);
-      depth = bytes[p + 16]!;
-      colorType = bytes[p + 17]!;
-      interlace = bytes[p + 20]!;
-    } else if (type === 'IDAT') idat.push(data);
-    else if (type === 'IEND') {
-      sawEnd = true;
-      break;
-    }
-    p += 12 + len;
-  }
-  if (!sawEnd) throw new PngDecodeError(`${path}: truncated PNG (no IEND chunk)`);
-  const ch = CHANNELS[colorType];
+  const { width, height, depth, colorType, interlace, idat } = readPngChunks(bytes, path);
+  const ch = PNG_COLOR_CHANNELS[colorType];
   if (ch === undefined || interlace !== 0 || (depth !== 8 && depth !== 16)) return defaultImageDecoder(bytes, path);
   const bpp = (ch * depth) / 8;
   const stride = width * bpp;
@@ -118,7 +89,7 @@ function decodePngNative(bytes: Uint8Array, path: string, hints?: DecodeHints): 
   let raw: Uint8Array;
   try {
     // One output chunk of the expected size: no concatenation of 16 KiB pieces.
-    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { chunkSize: Math.max(64, rawLength + 64) });
+    raw = inflateSync(concatIdat(idat), { chunkSize: Math.max(64, rawLength + 64) });
   } catch (err) {
     throw new PngDecodeError(`${path}: corrupt PNG data (${(err as Error).message})`);
   }
@@ -153,56 +124,4 @@ function unfilterToBgr(raw: Uint8Array, height: number, stride: number): Uint8Ar
     cur = stride - cur;
   }
   return out;
-}
-
-/**
- * Undoes one scan line's filter (None, Sub, Up, Average, Paeth): `raw[s]` is the filter byte, the row
- * is written to `out[o …]`; `up` is the offset of the previous unfiltered row in `out` (-1: none).
- */
-function unfilterRow(raw: Uint8Array, s: number, out: Uint8Array, o: number, up: number, stride: number, bpp: number): void {
-  const f = raw[s]!;
-  s += 1;
-  switch (f) {
-    case 0:
-      out.set(raw.subarray(s, s + stride), o);
-      break;
-    case 1:
-      for (let x = 0; x < bpp; x++) out[o + x] = raw[s + x]!;
-      for (let x = bpp; x < stride; x++) out[o + x] = raw[s + x]! + out[o + x - bpp]!;
-      break;
-    case 2:
-      if (up < 0) out.set(raw.subarray(s, s + stride), o);
-      else for (let x = 0; x < stride; x++) out[o + x] = raw[s + x]! + out[up + x]!;
-      break;
-    case 3:
-      if (up < 0) {
-        for (let x = 0; x < bpp; x++) out[o + x] = raw[s + x]!;
-        for (let x = bpp; x < stride; x++) out[o + x] = raw[s + x]! + (out[o + x - bpp]! >> 1);
-      } else {
-        for (let x = 0; x < bpp; x++) out[o + x] = raw[s + x]! + (out[up + x]! >> 1);
-        for (let x = bpp; x < stride; x++) out[o + x] = raw[s + x]! + ((out[o + x - bpp]! + out[up + x]!) >> 1);
-      }
-      break;
-    case 4:
-      if (up < 0) {
-        // Without a row above, Paeth reduces to Sub.
-        for (let x = 0; x < bpp; x++) out[o + x] = raw[s + x]!;
-        for (let x = bpp; x < stride; x++) out[o + x] = raw[s + x]! + out[o + x - bpp]!;
-      } else {
-        for (let x = 0; x < bpp; x++) out[o + x] = raw[s + x]! + out[up + x]!;
-        for (let x = bpp; x < stride; x++) {
-          const a = out[o + x - bpp]!;
-          const b = out[up + x]!;
-          const c = out[up + x - bpp]!;
-          const pa = b > c ? b - c : c - b;
-          const pb = a > c ? a - c : c - a;
-          const pcs = a + b - 2 * c;
-          const pc = pcs < 0 ? -pcs : pcs;
-          out[o + x] = raw[s + x]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-        }
-      }
-      break;
-    default:
-      throw new PngDecodeError(`unknown PNG filter type ${f}`);
-  }
 }

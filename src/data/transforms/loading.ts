@@ -5,7 +5,7 @@
  * @see mmcv/transforms/loading.py (2.1), mmdet/datasets/transforms/loading.py (3.3)
  */
 import { decodeRowMajor, frPyObjects, merge, type RLE } from '../../eval/mask.ts';
-import { decodePng } from '../png.ts';
+import { decodePng, isPng } from '../png.ts';
 import type { BitmapMasks, ImageU8, Results, Transform } from './types.ts';
 
 /** Decoded 8-bit pixels as a decoder returns them, RGB(A) or gray order. */
@@ -29,9 +29,10 @@ export interface DecodeHints {
 }
 
 /**
- * An image decoder: bytes → 8-bit pixels in RGB(A) order. In the browser worker this can use
- * `createImageBitmap` + `OffscreenCanvas` (8-bit RGB photos, JPEG included); in Node the default
- * decodes PNG with fast-png.
+ * An image decoder: bytes → 8-bit pixels in RGB(A) order (or BGR when {@link DecodeHints} ask for it
+ * and the decoder can). In the browser worker: `createBitmapImageDecoder` (createImageBitmap +
+ * OffscreenCanvas for 8-bit PNG and JPEG); in Node: `nodeImageDecoder` (PNG + JPEG); without one,
+ * {@link defaultImageDecoder} (PNG).
  */
 export type ImageDecoder = (bytes: Uint8Array, path: string, hints?: DecodeHints) => DecodedPixels | Promise<DecodedPixels>;
 
@@ -47,15 +48,18 @@ export class UnsupportedImageError extends Error {
 }
 
 /**
- * Default decoder: PNG via fast-png (8- or 16-bit; 16-bit samples are reduced to their high byte as
- * OpenCV's `IMREAD_COLOR` does). JPEG needs an injected decoder: no pure-JS JPEG decoder is installed.
+ * Default decoder, pure JS (works in Node, workers and tests): PNG via `png.ts` (8- or 16-bit;
+ * 16-bit samples are reduced to their high byte as OpenCV's `IMREAD_COLOR` does). JPEG and other
+ * formats raise {@link UnsupportedImageError}: inject `nodeImageDecoder` (Node: PNG + JPEG) or
+ * `createBitmapImageDecoder` (browser) for them.
  */
 export function defaultImageDecoder(bytes: Uint8Array, path: string): DecodedPixels {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
     throw new UnsupportedImageError(
-      `${path}: JPEG decoding needs an injected decoder (in the browser: createImageBitmap); no pure-JS JPEG decoder is installed`,
+      `${path}: JPEG needs an image decoder that reads it (Node: nodeImageDecoder from src/data/node_image_decoder.ts; browser: createBitmapImageDecoder); the default decoder reads PNG only`,
     );
   }
+  if (!isPng(bytes)) throw new UnsupportedImageError(`${path}: not a PNG file (the default decoder reads PNG only)`);
   const png = decodePng(bytes);
   let data: Uint8Array;
   if (png.depth === 16) {
