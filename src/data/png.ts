@@ -188,8 +188,11 @@ export function unfilterRow(raw: Uint8Array, s: number, out: Uint8Array, o: numb
       out.set(raw.subarray(s, s + stride), o);
       break;
     case 1:
-      for (let x = 0; x < bpp; x++) out[o + x] = raw[s + x]!;
-      for (let x = bpp; x < stride; x++) out[o + x] = raw[s + x]! + out[o + x - bpp]!;
+      if (bpp === 3) subRow3(raw, s, out, o, stride);
+      else {
+        for (let x = 0; x < bpp; x++) out[o + x] = raw[s + x]!;
+        for (let x = bpp; x < stride; x++) out[o + x] = raw[s + x]! + out[o + x - bpp]!;
+      }
       break;
     case 2:
       if (up < 0) out.set(raw.subarray(s, s + stride), o);
@@ -209,7 +212,8 @@ export function unfilterRow(raw: Uint8Array, s: number, out: Uint8Array, o: numb
         // Without a row above, Paeth reduces to Sub.
         for (let x = 0; x < bpp; x++) out[o + x] = raw[s + x]!;
         for (let x = bpp; x < stride; x++) out[o + x] = raw[s + x]! + out[o + x - bpp]!;
-      } else {
+      } else if (bpp === 3) paethRow3(raw, s, out, o, up, stride);
+      else {
         for (let x = 0; x < bpp; x++) out[o + x] = raw[s + x]! + out[up + x]!;
         for (let x = bpp; x < stride; x++) {
           const a = out[o + x - bpp]!;
@@ -225,5 +229,53 @@ export function unfilterRow(raw: Uint8Array, s: number, out: Uint8Array, o: numb
       break;
     default:
       throw new PngDecodeError(`unknown PNG filter type ${f}`);
+  }
+}
+
+/** Sub filter for 3-byte pixels, the running left pixel kept in locals. */
+function subRow3(raw: Uint8Array, s: number, out: Uint8Array, o: number, stride: number): void {
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  for (let x = 0; x < stride; x += 3) {
+    a0 = (raw[s + x]! + a0) & 255;
+    a1 = (raw[s + x + 1]! + a1) & 255;
+    a2 = (raw[s + x + 2]! + a2) & 255;
+    out[o + x] = a0;
+    out[o + x + 1] = a1;
+    out[o + x + 2] = a2;
+  }
+}
+
+/** Paeth predictor of left `a`, up `b`, upper-left `c`. */
+function paeth(a: number, b: number, c: number): number {
+  const pa = b > c ? b - c : c - b;
+  const pb = a > c ? a - c : c - a;
+  const pcs = a + b - 2 * c;
+  const pc = pcs < 0 ? -pcs : pcs;
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/** Paeth filter for 3-byte pixels with a row above, left and upper-left pixels kept in locals. */
+function paethRow3(raw: Uint8Array, s: number, out: Uint8Array, o: number, up: number, stride: number): void {
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  for (let x = 0; x < stride; x += 3) {
+    const b0 = out[up + x]!;
+    const b1 = out[up + x + 1]!;
+    const b2 = out[up + x + 2]!;
+    a0 = (raw[s + x]! + paeth(a0, b0, c0)) & 255;
+    a1 = (raw[s + x + 1]! + paeth(a1, b1, c1)) & 255;
+    a2 = (raw[s + x + 2]! + paeth(a2, b2, c2)) & 255;
+    out[o + x] = a0;
+    out[o + x + 1] = a1;
+    out[o + x + 2] = a2;
+    c0 = b0;
+    c1 = b1;
+    c2 = b2;
   }
 }
