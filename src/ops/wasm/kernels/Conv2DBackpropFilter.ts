@@ -6,7 +6,8 @@
  *
  * `colsᵀ` (a transposed im2col, zeros outside the image) is filled row by row from x transposed to
  * [N, Ci, H, W], so every row copy is contiguous; the product is one plain GEMM whose result is
- * already HWIO. Images are processed in chunks so the column buffer stays bounded. Forward dilation
+ * already HWIO (returned as is when, as usual, all images fit one chunk of the bounded column
+ * buffer; otherwise chunk products are summed). Forward dilation
  * must be 1 (tfjs's conv2d gradient requires it); NHWC only.
  */
 import {
@@ -19,6 +20,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { im2colT } from './im2col';
 import { alloc, free, heapF32, matMulNN, transposeF32 } from './wasm_util';
 
 /** Upper bound on the column buffer, in floats (256 MiB). */
@@ -49,50 +51,32 @@ function conv2DBackpropFilter(args: {
   const chunk = Math.max(1, Math.min(n, Math.floor(MAX_COLS / (rows * plane))));
 
   const xT = transposeF32(backend, x, [0, 3, 1, 2]); // [N, Ci, H, W]
-  const out = alloc(backend, [kh, kw, ci, co]);
-  heapF32(backend, out).fill(0);
+  let out: TensorInfo | null = null;
   for (let n0 = 0; n0 < n; n0 += chunk) {
     const nb = Math.min(chunk, n - n0);
-    const cols = alloc(backend, [1, rows, nb * plane]);
-    const dyChunk = nb === n ? dy : alloc(backend, [nb * plane, co]);
+    const width = nb * plane;
+    const cols = alloc(backend, [1, rows, width]);
+    const dyChunk = nb === n ? dy : alloc(backend, [width, co]);
     {
       const c = heapF32(backend, cols);
       const src = heapF32(backend, xT);
       if (dyChunk !== dy) heapF32(backend, dyChunk).set(heapF32(backend, dy).subarray(n0 * plane * co, (n0 + nb) * plane * co));
-      const width = nb * plane;
-      for (let a = 0; a < kh; a++) {
-        for (let b = 0; b < kw; b++) {
-          for (let k = 0; k < ci; k++) {
-            const rowBase = ((a * kw + b) * ci + k) * width;
-            for (let i = 0; i < nb; i++) {
-              const planeBase = ((n0 + i) * ci + k) * h * w;
-              const colBase = rowBase + i * plane;
-              for (let y = 0; y < oh; y++) {
-                const iy = y * sh + a - pt;
-                const dst = colBase + y * ow;
-                if (iy < 0 || iy >= h) {
-                  c.fill(0, dst, dst + ow);
-                  continue;
-                }
-                const srcRow = planeBase + iy * w;
-                for (let xo = 0, ix = b - pl; xo < ow; xo++, ix += sw) {
-                  c[dst + xo] = ix >= 0 && ix < w ? src[srcRow + ix]! : 0;
-                }
-              }
-            }
-          }
-        }
-      }
+      im2colT(c, src, { n0, nb, ci, h, w, oh, ow, kh, kw, sh, sw, pt, pl });
     }
-    const part = matMulNN(backend, cols, [1, rows, nb * plane], { ...dyChunk, shape: [1, nb * plane, co] }, [1, nb * plane, co]);
-    const acc = heapF32(backend, out);
-    const p = heapF32(backend, part);
-    for (let i = 0; i < acc.length; i++) acc[i]! += p[i]!;
-    free(backend, cols, part);
+    const part = matMulNN(backend, cols, [1, rows, width], { ...dyChunk, shape: [1, width, co] }, [1, width, co]);
+    free(backend, cols);
     if (dyChunk !== dy) free(backend, dyChunk);
+    if (out === null) {
+      out = part; // one chunk (the usual case): the GEMM's result is the answer
+    } else {
+      const acc = heapF32(backend, out);
+      const p = heapF32(backend, part);
+      for (let i = 0; i < acc.length; i++) acc[i]! += p[i]!;
+      free(backend, part);
+    }
   }
   free(backend, xT);
-  return out;
+  return { ...out!, shape: [kh, kw, ci, co] };
 }
 
 /** Kernel config: register with `registerKernel`. */

@@ -4,7 +4,8 @@
  * out[s, …] = Σ_{i : ids[i] = s} x[i, …] for x of shape [N, …inner] and int32 ids of shape [N]
  * (the only form tfjs's gather gradient produces; ids of a higher rank are flattened with x's
  * leading dims). Out-of-range ids (< 0 or ≥ numSegments) are dropped, as in TensorFlow.
- * A dedicated kernel: one pass of contiguous row additions directly on the wasm heap, O(N · inner).
+ * A dedicated kernel: one pass of contiguous row additions directly on the wasm heap, O(N · inner),
+ * with one loop per dtype (a loop seeing both array types runs several times slower).
  */
 import {
   type KernelConfig,
@@ -16,6 +17,26 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+function sumF32(o: Float32Array, xs: Float32Array, ids: Int32Array, rows: number, inner: number, numSegments: number): void {
+  for (let i = 0; i < rows; i++) {
+    const s = ids[i]!;
+    if (s < 0 || s >= numSegments) continue;
+    const src = i * inner;
+    const dst = s * inner;
+    for (let j = 0; j < inner; j++) o[dst + j]! += xs[src + j]!;
+  }
+}
+
+function sumI32(o: Int32Array, xs: Int32Array, ids: Int32Array, rows: number, inner: number, numSegments: number): void {
+  for (let i = 0; i < rows; i++) {
+    const s = ids[i]!;
+    if (s < 0 || s >= numSegments) continue;
+    const src = i * inner;
+    const dst = s * inner;
+    for (let j = 0; j < inner; j++) o[dst + j] = (o[dst + j]! + xs[src + j]!) | 0;
+  }
+}
 
 function unsortedSegmentSum(args: {
   inputs: UnsortedSegmentSumInputs;
@@ -34,17 +55,12 @@ function unsortedSegmentSum(args: {
   const inner = util.sizeFromShape(x.shape.slice(idRank));
   const outShape = [numSegments, ...x.shape.slice(idRank)];
   const out = backend.makeOutput(outShape, x.dtype);
-  const o = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
+  const o = backend.typedArrayFromHeap(out);
   o.fill(0);
-  const xs = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+  const xs = backend.typedArrayFromHeap(x);
   const ids = backend.typedArrayFromHeap(segmentIds) as Int32Array;
-  for (let i = 0; i < rows; i++) {
-    const s = ids[i]!;
-    if (s < 0 || s >= numSegments) continue;
-    const src = i * inner;
-    const dst = s * inner;
-    for (let j = 0; j < inner; j++) o[dst + j]! += xs[src + j]!;
-  }
+  if (x.dtype === 'float32') sumF32(o as Float32Array, xs as Float32Array, ids, rows, inner, numSegments);
+  else sumI32(o as Int32Array, xs as Int32Array, ids, rows, inner, numSegments);
   return out;
 }
 

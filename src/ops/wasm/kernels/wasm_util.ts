@@ -57,11 +57,20 @@ export function free(backend: BackendWasm, ...ts: TensorInfo[]): void {
   for (const t of ts) backend.disposeData(t.dataId);
 }
 
-/** Transposes a float32 tensor (wasm backend's C transpose). */
+/** Transposes a float32 tensor (wasm backend's C transpose, on the shape with size-1 axes dropped). */
 export function transposeF32(backend: BackendWasm, x: TensorInfo, perm: number[]): TensorInfo {
   const shape = perm.map((p) => x.shape[p]!);
   const out = alloc(backend, shape);
-  wasmFns(backend).transpose(id(backend, x), bytes(x.shape), x.shape.length, 0 /* float32 */, id(backend, out), bytes(perm), perm.length);
+  // Size-1 axes do not move data: drop them (a lower-rank transpose runs a simpler, faster loop).
+  const kept = x.shape.map((d, i) => (d !== 1 ? i : -1)).filter((i) => i >= 0);
+  const rank = new Map(kept.map((axis, r) => [axis, r]));
+  const shapeR = kept.map((i) => x.shape[i]!);
+  const permR = perm.filter((p) => x.shape[p] !== 1).map((p) => rank.get(p)!);
+  if (permR.every((p, i) => p === i)) {
+    heapF32(backend, out).set(heapF32(backend, x));
+    return out;
+  }
+  wasmFns(backend).transpose(id(backend, x), bytes(shapeR), shapeR.length, 0 /* float32 */, id(backend, out), bytes(permR), permR.length);
   return out;
 }
 
