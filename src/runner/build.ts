@@ -117,6 +117,23 @@ export class DetectorAdapter implements RunnerModel<PackedInputs, DetResult> {
     this.detector.train(training);
   }
 
+  randomState(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const rpn = this.detector.rpnHead.samplerState();
+    if (rpn !== null) out['rpn_head.sampler'] = rpn;
+    const roi = this.detector.roiHead.samplerState();
+    if (roi !== null) out['roi_head.sampler'] = roi;
+    return out;
+  }
+
+  setRandomState(state: Record<string, number>): void {
+    for (const [k, v] of Object.entries(state)) {
+      if (k === 'rpn_head.sampler') this.detector.rpnHead.setSamplerState(v);
+      else if (k === 'roi_head.sampler') this.detector.roiHead.setSamplerState(v);
+      else throw new Error(`unknown random source in the checkpoint: ${k}`);
+    }
+  }
+
   stateDict(): Map<string, tf.Tensor> {
     return this.detector.stateDict();
   }
@@ -329,6 +346,7 @@ export function mmdetCheckpointFromRecord(rec: CheckpointRecord): Record<string,
     ...rec.meta,
     ...(rec.sampler ? { sampler: rec.sampler } : {}),
     ...(rec.pipeline_rng ? { pipeline_rng: rec.pipeline_rng } : {}),
+    ...(rec.model_rng ? { model_rng: rec.model_rng } : {}),
     ...(rec.metrics ? { metrics: rec.metrics } : {}),
   };
   const out: Record<string, unknown> = { meta, state_dict: sd };

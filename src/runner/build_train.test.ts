@@ -87,10 +87,12 @@ describe('runner + real Mask R-CNN on wasm', () => {
   });
 
   it('a validation in between and a resume from a checkpoint leave the later iterations unchanged', async () => {
-    // The fixture model's samplers take every candidate (num=100000, as the loss fixtures do), so the
-    // model itself draws nothing and the losses can be compared exactly. With MMDetection's default
-    // RandomSampler(num=256/512) the model's own sampler stream would restart on resume.
+    // Small samplers (the fixture's take every candidate) so that the model's own RandomSamplers draw
+    // at every iteration: their generator states must be saved with the checkpoint and restored too.
     const model = readFixtureJson<Record<string, Record<string, Record<string, unknown>>>>('mmdet-losses', 'case_0', 'config.json').l1!;
+    const trainCfg = model.train_cfg as { rpn: Record<string, Record<string, unknown>>; rcnn: Record<string, Record<string, unknown>> };
+    trainCfg.rpn = { ...trainCfg.rpn, sampler: { ...trainCfg.rpn.sampler, num: 32 } };
+    trainCfg.rcnn = { ...trainCfg.rcnn, sampler: { ...trainCfg.rcnn.sampler, num: 16 } };
     const testCfg = model.test_cfg as { rpn: Record<string, unknown>; rcnn: Record<string, unknown> };
     testCfg.rpn = { ...testCfg.rpn, nms_pre: 100, max_per_img: 50 };
     testCfg.rcnn = { ...testCfg.rcnn, max_per_img: 10 };
@@ -178,6 +180,7 @@ describe('runner + real Mask R-CNN on wasm', () => {
     // a fresh runner without validation resumes from iteration 1 and must reproduce iterations 2 and 3
     const record = await store.load((await store.list()).find((c) => c.name === 'iter_1.pth')!.id);
     expect(record.pipeline_rng).toBeDefined();
+    expect(Object.keys(record.model_rng ?? {}).sort()).toEqual(['roi_head.sampler', 'rpn_head.sampler']);
     (a.runner.model as DetectorAdapter).detector.dispose(); // tfjs variable names are global
     const resumed: string[] = [];
     const b = await buildRunner({ ...cfg(false), resume: true }, ctx, { mode: 'train' });

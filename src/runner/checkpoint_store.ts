@@ -53,6 +53,11 @@ export interface CheckpointRecord {
    * checkpoints; the `.pth` keeps it in `meta.pipeline_rng`.
    */
   pipeline_rng?: RngState;
+  /**
+   * States of the model's own random sources (the RPN and R-CNN `RandomSampler`s) by module path;
+   * the `.pth` keeps them in `meta.model_rng`.
+   */
+  model_rng?: Record<string, number>;
   /** Validation metrics known at save time. */
   metrics?: Record<string, number>;
 }

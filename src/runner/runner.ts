@@ -651,6 +651,8 @@ export class Runner<S = unknown, P = unknown> {
         const rng = this.trainDataloader.rngState();
         if (rng) rec.pipeline_rng = rng;
       }
+      const modelRng = this.model.randomState?.();
+      if (modelRng && Object.keys(modelRng).length) rec.model_rng = modelRng;
     }
     return rec;
   }
@@ -711,6 +713,10 @@ export class Runner<S = unknown, P = unknown> {
       rec.param_schedulers.forEach((s, i) => this.paramSchedulers[i]!.loadStateDict(s));
     }
     if (rec.message_hub) this.messageHub.loadStateDict(rec.message_hub);
+    if (rec.model_rng && this.model.setRandomState) this.model.setRandomState(rec.model_rng);
+    else if (this.model.randomState && Object.keys(this.model.randomState()).length) {
+      this.info(`checkpoint ${rec.name} holds no proposal-sampler state (saved by an older version): RPN/R-CNN sampling after the resume differs from an uninterrupted run`);
+    }
     this.trainLoop.epoch = rec.meta.epoch;
     this.trainLoop.iter = rec.meta.iter;
     const seedChanged = rec.meta.seed !== this.seed;

@@ -27,6 +27,10 @@ export interface RunnerModel<S = unknown, P = unknown> {
   stateDict?(): Map<string, tf.Tensor>;
   /** Loads weights and buffers by mmdet key (resume). Defaults to assigning the named parameters. */
   loadStateDict?(sd: Map<string, tf.Tensor>): void;
+  /** States of the model's own random sources (e.g. proposal samplers) by name, saved with checkpoints. */
+  randomState?(): Record<string, number>;
+  /** Restores states returned by {@link randomState} (resume). */
+  setRandomState?(state: Record<string, number>): void;
 }
 
 /** An evaluator (`val_evaluator`): accumulates predictions, then computes metrics. */

@@ -110,6 +110,19 @@ export class RPNHead extends Module {
     return { clsScores, bboxPreds };
   }
 
+  /** State of the sampler's random generator (null without a train_cfg), for checkpoints. */
+  samplerState(): number | null {
+    if (this.trainCfg === null) return null;
+    this.ensureTrainModules();
+    return this.sampler!.getState();
+  }
+
+  /** Restores the sampler's random generator (resume). */
+  setSamplerState(state: number): void {
+    this.ensureTrainModules();
+    this.sampler!.setState(state);
+  }
+
   private ensureTrainModules(): void {
     if (this.assigner !== null) return;
     if (this.trainCfg === null) throw new Error('RPNHead: train_cfg (train_cfg.rpn) is required for loss()');

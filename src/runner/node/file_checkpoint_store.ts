@@ -43,6 +43,7 @@ export function recordFromPth(bytes: Uint8Array, name: string): CheckpointRecord
   if (ck.extra.message_hub) rec.message_hub = ck.extra.message_hub as Record<string, unknown>;
   if (meta.sampler) rec.sampler = meta.sampler as SamplerState;
   if (meta.pipeline_rng) rec.pipeline_rng = meta.pipeline_rng as RngState;
+  if (meta.model_rng) rec.model_rng = meta.model_rng as Record<string, number>;
   return rec;
 }
 

@@ -70,14 +70,35 @@ export class RandomSampler {
   readonly posFraction: number;
   readonly negPosUb: number;
   readonly addGtAsProposals: boolean;
-  private readonly rand: () => number;
+  /** mulberry32 counter (the generator's whole state). */
+  private state: number;
 
   constructor(cfg: RandomSamplerConfig) {
     this.num = cfg.num;
     this.posFraction = cfg.pos_fraction;
     this.negPosUb = cfg.neg_pos_ub ?? -1;
     this.addGtAsProposals = cfg.add_gt_as_proposals ?? true;
-    this.rand = mulberry32(cfg.seed ?? 0);
+    this.state = (cfg.seed ?? 0) >>> 0;
+  }
+
+  /** The random generator's state (saved in checkpoints so a resumed run samples like an uninterrupted one). */
+  getState(): number {
+    return this.state;
+  }
+
+  /** Continues from a state returned by {@link getState}. */
+  setState(state: number): void {
+    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) throw new Error(`RandomSampler: not a generator state: ${state}`);
+    this.state = state;
+  }
+
+  /** Uniform in [0, 1): the same sequence as {@link mulberry32}. */
+  private rand(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
   /** Picks `num` of `gallery` uniformly without replacement (partial Fisher–Yates). */
