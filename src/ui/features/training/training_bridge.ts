@@ -224,6 +224,7 @@ export async function deleteCheckpoint(id: string): Promise<void> {
 export async function deleteRun(runId: string): Promise<void> {
   try {
     await trainClient().request('deleteRun', { runId });
+    if (trainingStore.getState().compare?.runId === runId) clearCompareRun();
   } catch (e) {
     fail(e);
   }
