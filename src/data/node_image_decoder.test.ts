@@ -5,7 +5,7 @@ import { decode, encode } from 'fast-png';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../testing/fixtures.ts';
-import { JpegDecodeError, nodeImageDecoder, nodePngDecoder } from './node_image_decoder.ts';
+import { exifOrientation, JpegDecodeError, nodeImageDecoder, nodePngDecoder } from './node_image_decoder.ts';
 import { PngDecodeError } from './png.ts';
 import { defaultImageDecoder, LoadImageFromFile, toBgr, UnsupportedImageError } from './transforms/loading.ts';
 
@@ -102,6 +102,62 @@ describe('nodeImageDecoder: JPEG and other formats', () => {
     const r = await new LoadImageFromFile({}, { readFile: async () => jpeg, decodeImage: nodeImageDecoder }).transform({ img_path: 'x/a.jpeg' });
     expect(r!.img_shape).toEqual([h, w]);
     expect(Array.from(r!.img!.data.subarray(0, 3))).toEqual([d.data[2], d.data[1], d.data[0]]);
+  });
+  it('applies the EXIF orientation like cv2.imdecode (all 8 values, both byte orders)', () => {
+    // 32×16: a red block at the top-left corner, a blue one at the top-right, gray elsewhere.
+    const W = 32;
+    const H = 16;
+    const px = new Uint8Array(W * H * 4);
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const red = x < 8 && y < 8;
+        const blue = x >= W - 8 && y < 8;
+        px.set(red ? [250, 0, 0, 255] : blue ? [0, 0, 250, 255] : [128, 128, 128, 255], (y * W + x) * 4);
+      }
+    }
+    const plain = new Uint8Array(encodeJpeg({ width: W, height: H, data: px }, 95).data);
+    const withOrientation = (o: number, le: boolean): Uint8Array => {
+      const tiff = Buffer.alloc(26);
+      tiff.write(le ? 'II' : 'MM', 0, 'latin1');
+      const u16 = (v: number, at: number) => (le ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at));
+      const u32 = (v: number, at: number) => (le ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at));
+      u16(42, 2);
+      u32(8, 4);
+      u16(1, 8); // one IFD0 entry: Orientation, SHORT, count 1
+      u16(0x0112, 10);
+      u16(3, 12);
+      u32(1, 14);
+      u16(o, 18);
+      const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+      const seg = Buffer.alloc(4);
+      seg.writeUInt16BE(0xffe1, 0);
+      seg.writeUInt16BE(payload.length + 2, 2);
+      return new Uint8Array(Buffer.concat([plain.subarray(0, 2), seg, payload, plain.subarray(2)]));
+    };
+    const corner = (d: { width: number; height: number; data: ArrayLike<number> }, x: number, y: number): string => {
+      const i = (y * d.width + x) * 3;
+      const [r, , b] = [d.data[i]!, d.data[i + 1]!, d.data[i + 2]!];
+      return r > 200 && b < 60 ? 'red' : b > 200 && r < 60 ? 'blue' : 'gray';
+    };
+    // Where the red (input top-left) and blue (input top-right) blocks end up.
+    const expected: Record<number, [string, string]> = {
+      1: ['TL', 'TR'], 2: ['TR', 'TL'], 3: ['BR', 'BL'], 4: ['BL', 'BR'],
+      5: ['TL', 'BL'], 6: ['TR', 'BR'], 7: ['BR', 'TR'], 8: ['BL', 'TL'],
+    };
+    for (let o = 1; o <= 8; o++) {
+      const bytes = withOrientation(o, o % 2 === 0);
+      const d = nodeImageDecoder(bytes, 'o.jpg');
+      expect([d.width, d.height]).toEqual(o >= 5 ? [H, W] : [W, H]);
+      const at: Record<string, string> = {
+        TL: corner(d, 2, 2),
+        TR: corner(d, d.width - 3, 2),
+        BL: corner(d, 2, d.height - 3),
+        BR: corner(d, d.width - 3, d.height - 3),
+      };
+      const [red, blue] = expected[o]!;
+      expect([at[red], at[blue]], `orientation ${o}`).toEqual(['red', 'blue']);
+    }
+    expect(exifOrientation(new Uint8Array([0, 1, 2]))).toBe(1);
   });
   it('reports broken JPEGs and unsupported formats clearly', () => {
     expect(() => nodeImageDecoder(jpeg.subarray(0, jpeg.length >> 1), 'cut.jpg')).toThrow(JpegDecodeError);

@@ -9,7 +9,8 @@
  *   filters are undone, which saves the loader a conversion pass.
  * - JPEG (baseline and progressive, gray, YCbCr, CMYK/YCCK): jpeg-js, a pure-JS decoder. Its IDCT
  *   and chroma upsampling are not libjpeg-turbo's, so pixels can differ from OpenCV's by a few
- *   levels; EXIF orientation is not applied.
+ *   levels. The EXIF orientation is applied, as `cv2.imdecode(IMREAD_COLOR)` (mmcv's `'color'`)
+ *   and the browser's `createImageBitmap` do.
  *
  * Node only (imports `node:zlib`).
  */
@@ -75,7 +76,86 @@ export function decodeJpeg(bytes: Uint8Array, path: string): DecodedPixels {
   if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 3) {
     throw new JpegDecodeError(`${path}: truncated or corrupt JPEG (no complete frame decoded)`);
   }
-  return { width: img.width, height: img.height, channels: 3, data: img.data };
+  const exif = (img as { exifBuffer?: Uint8Array }).exifBuffer;
+  return applyExifOrientation({ width: img.width, height: img.height, channels: 3, data: img.data }, exif ? exifOrientation(exif) : 1);
+}
+
+/**
+ * The EXIF orientation tag (0x0112 in IFD0) of an APP1 payload after `Exif\0` (a padding byte may
+ * lead the TIFF header); 1 when absent or unreadable.
+ */
+export function exifOrientation(exif: Uint8Array): number {
+  let t = 0;
+  while (t < 2 && !(exif[t] === 0x49 && exif[t + 1] === 0x49) && !(exif[t] === 0x4d && exif[t + 1] === 0x4d)) t++;
+  if (t === 2 || exif.length < t + 8) return 1;
+  const view = new DataView(exif.buffer, exif.byteOffset + t, exif.byteLength - t);
+  const le = exif[t] === 0x49;
+  const ifd = view.getUint32(4, le);
+  if (ifd + 2 > view.byteLength) return 1;
+  const n = view.getUint16(ifd, le);
+  for (let i = 0; i < n; i++) {
+    const e = ifd + 2 + i * 12;
+    if (e + 12 > view.byteLength) return 1;
+    if (view.getUint16(e, le) === 0x0112) {
+      const v = view.getUint16(e + 8, le);
+      return v >= 1 && v <= 8 ? v : 1;
+    }
+  }
+  return 1;
+}
+
+/**
+ * Turns pixels stored with EXIF orientation `o` upright, as OpenCV's `ApplyExifOrientation` does:
+ * 2 mirror, 3 rotate 180°, 4 flip vertically, 5 transpose, 6 rotate 90° clockwise, 7 transverse,
+ * 8 rotate 90° counter-clockwise (5–8 swap width and height).
+ */
+export function applyExifOrientation(p: DecodedPixels, o: number): DecodedPixels {
+  if (o <= 1 || o > 8) return p;
+  const { width: w, height: h, channels: c, data: src } = p;
+  const swap = o >= 5;
+  const ow = swap ? h : w;
+  const oh = swap ? w : h;
+  const out = new Uint8Array(ow * oh * c);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      let sx: number;
+      let sy: number;
+      switch (o) {
+        case 2:
+          sx = w - 1 - ox;
+          sy = oy;
+          break;
+        case 3:
+          sx = w - 1 - ox;
+          sy = h - 1 - oy;
+          break;
+        case 4:
+          sx = ox;
+          sy = h - 1 - oy;
+          break;
+        case 5:
+          sx = oy;
+          sy = ox;
+          break;
+        case 6:
+          sx = oy;
+          sy = h - 1 - ox;
+          break;
+        case 7:
+          sx = w - 1 - oy;
+          sy = h - 1 - ox;
+          break;
+        default:
+          sx = w - 1 - oy;
+          sy = ox;
+          break;
+      }
+      const s = (sy * w + sx) * c;
+      const d = (oy * ow + ox) * c;
+      for (let k = 0; k < c; k++) out[d + k] = src[s + k]!;
+    }
+  }
+  return { ...p, width: ow, height: oh, data: out };
 }
 
 /** PNG with native zlib (see the module doc for the formats it reads itself). */
