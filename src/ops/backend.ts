@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './tfjs_register';
 import { registerOpsKernels } from './register_kernels';
+import { installWebGPUMatMulGuard } from './kernels/MatMul_webgpu_guard';
 
 /** A backend DetStudio can run on. */
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -203,6 +204,8 @@ async function activateWebGPU(
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   // Importing the backend registers tfjs's own 'webgpu' factory (default limits); replace it with ours.
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  // tfjs 4.22's split-K matmul misreads a transposed B; route those products around it.
+  installWebGPUMatMulGuard();
   if (tf.findBackendFactory('webgpu') != null) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
   if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');

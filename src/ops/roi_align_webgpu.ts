@@ -17,7 +17,8 @@ export function flatDispatch(size: number): [number, number, number] {
 
 /**
  * WGSL shared by the forward and backward programs: RoI geometry (reading the `Rois` buffer, `[K, 5]`
- * rows `(batch_idx, x1, y1, x2, y2)`) and per-axis bilinear coefficients.
+ * rows `(batch_idx, x1, y1, x2, y2)`, converted to f32 whatever its stored type) and per-axis
+ * bilinear coefficients.
  * `numImages`, `height`, `width` are WGSL expressions for the feature-map shape.
  */
 export function roiAlignCommonSnippet(aligned: boolean, numImages: string): string {
@@ -49,18 +50,18 @@ export function roiAlignCommonSnippet(aligned: boolean, numImages: string): stri
   fn roiGeometry(k : i32, pooledH : i32, pooledW : i32) -> RoIGeometry {
     var g : RoIGeometry;
     let r = k * 5;
-    g.batch = i32(Rois[r]);
-    if (g.batch < 0 || g.batch >= ${numImages} || !isFiniteF32(Rois[r + 1]) || !isFiniteF32(Rois[r + 2]) ||
-        !isFiniteF32(Rois[r + 3]) || !isFiniteF32(Rois[r + 4])) {
+    g.batch = i32(f32(Rois[r]));
+    if (g.batch < 0 || g.batch >= ${numImages} || !isFiniteF32(f32(Rois[r + 1])) || !isFiniteF32(f32(Rois[r + 2])) ||
+        !isFiniteF32(f32(Rois[r + 3])) || !isFiniteF32(f32(Rois[r + 4]))) {
       g.batch = -1;
       return g;
     }
     let offset = ${aligned ? '0.5' : '0.0'};
     let s = uniforms.spatialScale;
-    g.startX = Rois[r + 1] * s - offset;
-    g.startY = Rois[r + 2] * s - offset;
-    var roiW = Rois[r + 3] * s - offset - g.startX;
-    var roiH = Rois[r + 4] * s - offset - g.startY;
+    g.startX = f32(Rois[r + 1]) * s - offset;
+    g.startY = f32(Rois[r + 2]) * s - offset;
+    var roiW = f32(Rois[r + 3]) * s - offset - g.startX;
+    var roiH = f32(Rois[r + 4]) * s - offset - g.startY;
     ${aligned ? '' : 'roiW = max(roiW, 1.0);\n    roiH = max(roiH, 1.0);'}
     g.binW = roiW / f32(pooledW);
     g.binH = roiH / f32(pooledH);
@@ -130,7 +131,10 @@ export class RoIAlignProgram implements WebGPUProgram {
   getUserCode(): string {
     const vec = this.outputComponent;
     const zero = vec === 4 ? 'vec4<f32>(0.0)' : '0.0';
-    const at = (i: string) => (vec === 4 ? `Feats[(${i}) / 4]` : `Feats[${i}]`);
+    // Reads convert to f32: tfjs's webgpu Cast from int32/bool to float32 only relabels the tensor,
+    // so the buffer behind a float32 tensor can still be declared array<i32> (the mask-target path
+    // aligns a cast 0/1 bitmap).
+    const at = (i: string) => (vec === 4 ? `vec4<f32>(Feats[(${i}) / 4])` : `f32(Feats[${i}])`);
     return `
   ${roiAlignCommonSnippet(this.aligned, 'uniforms.featsShape.x')}
 
