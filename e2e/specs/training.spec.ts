@@ -166,7 +166,6 @@ test('restores a stored run of 10^5 logged steps after a reload and overlays a s
   // The Training pane makes the worker open (and create) the runs database.
   await page.getByTestId('nav-training').click();
   await expect(page.getByTestId('train-run-picker')).toContainText('no runs yet');
-  await page.waitForFunction(async () => (await indexedDB.databases()).some((d) => d.name === 'detstudio-checkpoints' && (d.version ?? 0) >= 2));
   // Two finished runs as the worker stores them: scalars.json rows (train rows every step, a
   // validation every 1000) and, for run A, its text log.
   await page.evaluate(
@@ -180,11 +179,25 @@ test('restores a stored run of 10^5 logged steps after a reload and overlays a s
         }
         return out;
       };
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const req = indexedDB.open('detstudio-checkpoints');
-        req.onsuccess = () => resolve(req.result);
-        req.onerror = () => reject(req.error);
-      });
+      // Open the database once the worker has created it (never create it here: the app's
+      // migrations would then start from an empty version 1).
+      const open = () =>
+        new Promise<IDBDatabase | null>((resolve) => {
+          const req = indexedDB.open('detstudio-checkpoints');
+          req.onupgradeneeded = () => req.transaction!.abort();
+          req.onsuccess = () => resolve(req.result);
+          req.onerror = () => resolve(null);
+        });
+      let db: IDBDatabase | null = null;
+      for (let i = 0; i < 300 && !db; i++) {
+        db = await open();
+        if (db && !db.objectStoreNames.contains('logs')) {
+          db.close();
+          db = null;
+        }
+        if (!db) await new Promise((r) => setTimeout(r, 100));
+      }
+      if (!db) throw new Error('the training worker did not create its database');
       const tx = db.transaction(['runs', 'logs'], 'readwrite');
       const t0 = '2026-11-27T10:00:00.000Z';
       tx.objectStore('runs').put({ id: 'run-b', name: 'run B (short)', created: t0, updated: t0, status: 'finished', scalars: rows(nB, 1) });
