@@ -129,12 +129,35 @@ export async function stepHarness(cfg: Record<string, unknown>, nBatches: number
 /**
  * Runs `fn` with tfjs kernel profiling and returns milliseconds per kernel name (sorted, largest first)
  * plus the total. `tf.profile` times each kernel synchronously, so gradients of kernels show under
- * their own kernel names (e.g. `Conv2DBackpropFilter`).
+ * their own kernel names (e.g. `Conv2DBackpropFilter`). With `cpuTime` (only meaningful on the
+ * synchronous wasm / cpu backends) each kernel is timed in process CPU time instead of wall time,
+ * which other processes on a loaded machine inflate far less.
  */
-export async function profileKernels(fn: () => Promise<unknown>): Promise<{ totalMs: number; byKernel: Array<[string, number, number]> }> {
-  const info = await tf.profile(async () => {
-    await fn();
-  });
+export async function profileKernels(
+  fn: () => Promise<unknown>,
+  cpuTime = false,
+): Promise<{ totalMs: number; byKernel: Array<[string, number, number]> }> {
+  const backend = tf.backend() as unknown as { time(f: () => void): Promise<{ kernelMs: number }> };
+  const ownTime = Object.prototype.hasOwnProperty.call(backend, 'time') ? backend.time : undefined;
+  if (cpuTime) {
+    backend.time = async (f: () => void) => {
+      const c0 = process.cpuUsage();
+      f();
+      const c = process.cpuUsage(c0);
+      return { kernelMs: (c.user + c.system) / 1000 };
+    };
+  }
+  let info: Awaited<ReturnType<typeof tf.profile>>;
+  try {
+    info = await tf.profile(async () => {
+      await fn();
+    });
+  } finally {
+    if (cpuTime) {
+      if (ownTime) backend.time = ownTime;
+      else delete (backend as { time?: unknown }).time;
+    }
+  }
   const acc = new Map<string, [number, number]>();
   let total = 0;
   for (const k of info.kernels) {
