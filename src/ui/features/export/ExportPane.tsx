@@ -19,7 +19,7 @@ const ITEMS: Item[] = [
   { format: 'safetensors', label: 'Weights (.safetensors)', text: 'The same state_dict as safetensors; meta in the header.', needsCheckpoint: true },
   { format: 'bundle', label: 'MMDetection bundle (.zip)', text: 'Config with bundle-relative paths, weights, annotation jsons, logs and a README with the tools/dist_train.sh and tools/test.py commands.', needsCheckpoint: true },
   { format: 'config', label: 'Config (.py)', text: 'The resolved config the run trained, as MMDetection reads it.', needsCheckpoint: false },
-  { format: 'log', label: 'Text log (.log)', text: 'MMEngine-style log lines (runs trained since this page opened).', needsCheckpoint: false },
+  { format: 'log', label: 'Text log (.log)', text: 'MMEngine-style log lines of the run (stored with it, so also after a reload).', needsCheckpoint: false },
   { format: 'scalars', label: 'scalars.json', text: "One JSON per logged step, MMEngine's vis_data keys.", needsCheckpoint: false },
 ];
 
