@@ -55,6 +55,27 @@ function selectInstances(results: Results, keep: number[]): InstanceData {
   return out;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * 3-channel HWC → CHW four pixels at a time: three little-endian words hold 4 interleaved pixels
+ * (`c0 c1 c2 c0 | c1 c2 c0 c1 | c2 c0 c1 c2`), one word per plane takes their 4 samples. Needs
+ * `plane % 4 === 0` and a 4-aligned `src`.
+ */
+function hwcToChw3Words(src: Uint8Array, chw: Uint8Array, plane: number): void {
+  const s32 = new Uint32Array(src.buffer, src.byteOffset, (plane * 3) >> 2);
+  const o32 = new Uint32Array(chw.buffer, chw.byteOffset, (plane * 3) >> 2);
+  const q4 = plane >> 2;
+  for (let q = 0, s = 0; q < q4; q++, s += 3) {
+    const a = s32[s]!;
+    const b = s32[s + 1]!;
+    const c = s32[s + 2]!;
+    o32[q] = (a & 0xff) | ((a >>> 24) << 8) | (((b >>> 16) & 0xff) << 16) | (((c >>> 8) & 0xff) << 24);
+    o32[q4 + q] = ((a >>> 8) & 0xff) | ((b & 0xff) << 8) | ((b >>> 24) << 16) | (((c >>> 16) & 0xff) << 24);
+    o32[2 * q4 + q] = ((a >>> 16) & 0xff) | (((b >>> 8) & 0xff) << 8) | ((c & 0xff) << 16) | ((c >>> 24) << 24);
+  }
+}
+
 /** `PackDetInputs`: the last step of a pipeline; its results are `{inputs, data_samples}` ({@link PackedInputs}). */
 export class PackDetInputs implements Transform {
   readonly type = 'PackDetInputs';
@@ -72,7 +93,8 @@ export class PackDetInputs implements Transform {
     const chw = new Uint8Array(c * h * w);
     const plane = h * w;
     const src = img.data;
-    if (c === 3) {
+    if (c === 3 && LITTLE_ENDIAN && plane % 4 === 0 && src.byteOffset % 4 === 0) hwcToChw3Words(src, chw, plane);
+    else if (c === 3) {
       for (let i = 0, s = 0; i < plane; i++, s += 3) {
         chw[i] = src[s]!;
         chw[plane + i] = src[s + 1]!;

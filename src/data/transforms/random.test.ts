@@ -4,6 +4,7 @@ import { rescaleSize } from './image_ops.ts';
 import { RandomResize, Resize } from './resize.ts';
 import { seededRng, type Results } from './types.ts';
 import { buildTransform, Compose, UnknownTransformError } from './compose.ts';
+import { PackDetInputs } from './formatting.ts';
 
 function sample(w: number, h: number): Results {
   const data = new Uint8Array(w * h * 3);
@@ -119,5 +120,20 @@ describe('Compose fuses Resize / RandomResize + RandomFlip', () => {
       expect(Buffer.from(a.gt_masks!.data).equals(Buffer.from(b.gt_masks!.data))).toBe(true);
     }
     expect(seen).toEqual(new Set(['horizontal', 'vertical', 'diagonal', 'null']));
+  });
+});
+
+describe('PackDetInputs', () => {
+  it('transposes HWC to CHW exactly (four-pixel word path and per-pixel fallback)', () => {
+    for (const [w, h, offset] of [[8, 4, 0], [36, 10, 0], [7, 3, 0], [8, 4, 1]] as const) {
+      const buf = new Uint8Array(w * h * 3 + offset);
+      for (let i = 0; i < buf.length; i++) buf[i] = (i * 37 + 11) & 255;
+      const data = buf.subarray(offset);
+      const packed = new PackDetInputs().pack({ img: { width: w, height: h, channels: 3, data }, img_shape: [h, w] });
+      expect(packed.inputs.shape).toEqual([3, h, w]);
+      const want = new Uint8Array(3 * w * h);
+      for (let i = 0; i < w * h; i++) for (let k = 0; k < 3; k++) want[k * w * h + i] = data[i * 3 + k]!;
+      expect(Array.from(packed.inputs.data)).toEqual(Array.from(want));
+    }
   });
 });
