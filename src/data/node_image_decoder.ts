@@ -187,18 +187,38 @@ function decodePngNative(bytes: Uint8Array, path: string, hints?: DecodeHints): 
   return { width, height, channels: ch, data: out };
 }
 
-/** 8-bit RGB scan lines undone into a BGR image: each row in a scratch row, then written swapped. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * 8-bit RGB scan lines undone into a BGR image: each row in a scratch row, then written swapped
+ * (four pixels per three 32-bit words where rows are word-aligned on a little-endian machine).
+ */
 function unfilterToBgr(raw: Uint8Array, height: number, stride: number): Uint8Array {
   const out = new Uint8Array(height * stride);
   const rows = new Uint8Array(2 * stride); // current and previous row, RGB
+  const words = LITTLE_ENDIAN && stride % 12 === 0;
+  const rows32 = words ? new Uint32Array(rows.buffer) : null;
+  const out32 = words ? new Uint32Array(out.buffer) : null;
   let cur = 0;
   let prev = -1;
   for (let y = 0; y < height; y++) {
     unfilterRow(raw, y * (stride + 1), rows, cur, prev, stride, 3);
-    for (let x = 0, o = y * stride, s = cur; x < stride; x += 3, o += 3, s += 3) {
-      out[o] = rows[s + 2]!;
-      out[o + 1] = rows[s + 1]!;
-      out[o + 2] = rows[s]!;
+    if (rows32 && out32) {
+      // In: r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3 (low byte first); out: b0 g0 r0 b1 | g1 r1 b2 g2 | r2 b3 g3 r3.
+      for (let s = cur >> 2, o = (y * stride) >> 2, end = s + stride / 4; s < end; s += 3, o += 3) {
+        const a = rows32[s]!;
+        const b = rows32[s + 1]!;
+        const c = rows32[s + 2]!;
+        out32[o] = ((a >>> 16) & 0xff) | (a & 0xff00) | ((a & 0xff) << 16) | (((b >>> 8) & 0xff) << 24);
+        out32[o + 1] = (b & 0xff) | ((a >>> 24) << 8) | ((c & 0xff) << 16) | ((b >>> 24) << 24);
+        out32[o + 2] = ((b >>> 16) & 0xff) | ((c >>> 24) << 8) | (c & 0xff0000) | (((c >>> 8) & 0xff) << 24);
+      }
+    } else {
+      for (let x = 0, o = y * stride, s = cur; x < stride; x += 3, o += 3, s += 3) {
+        out[o] = rows[s + 2]!;
+        out[o + 1] = rows[s + 1]!;
+        out[o + 2] = rows[s]!;
+      }
     }
     prev = cur;
     cur = stride - cur;
