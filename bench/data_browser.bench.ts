@@ -23,7 +23,7 @@ const WORKER_SOURCE = `
 import { importDataset } from '../src/data/import_dataset.ts';
 import { MemoryFileTree } from '../src/data/file_tree.ts';
 import { createBitmapImageDecoder } from '../src/data/browser_image_decoder.ts';
-import { LoadImageFromFile } from '../src/data/transforms/loading.ts';
+import { LoadImageFromFile, defaultImageDecoder, toBgr } from '../src/data/transforms/loading.ts';
 import { Compose } from '../src/data/transforms/compose.ts';
 import { RandomResize } from '../src/data/transforms/resize.ts';
 import { RandomFlip } from '../src/data/transforms/flip.ts';
@@ -55,7 +55,15 @@ self.onmessage = async (ev) => {
       return;
     }
     const png = scenes[0].image;
-    const load = new LoadImageFromFile({}, { readFile: async () => png, decodeImage: createBitmapImageDecoder() });
+    const bitmapDecoder = createBitmapImageDecoder();
+    // createImageBitmap's pixels against the pure-JS PNG decoder, for two images through the kept canvas.
+    let bitmapExact = true;
+    for (const s of scenes.slice(0, 2)) {
+      const a = toBgr(await bitmapDecoder(s.image, 'a.png')).data;
+      const b = toBgr(defaultImageDecoder(s.image, 'b.png')).data;
+      bitmapExact = bitmapExact && a.length === b.length && a.every((v, i) => v === b[i]);
+    }
+    const load = new LoadImageFromFile({}, { readFile: async () => png, decodeImage: bitmapDecoder });
     const fused = new Compose(
       [new RandomResize({ scale: [[2048, 800], [2048, 1024]], keep_ratio: true }, seededRng(3)), new RandomFlip({ prob: 1.0 })],
       { readFile: async () => png },
@@ -81,6 +89,7 @@ self.onmessage = async (ev) => {
     const round = (v) => Math.round(v * 10) / 10;
     self.postMessage({
       ok: {
+        bitmap_decode_equals_png_decoder: bitmapExact,
         sample_wall_ms_median: Object.fromEntries(names.map((k) => [k, round(median(t[k]))])),
         sample_wall_ms_min: Object.fromEntries(names.map((k) => [k, round(Math.min(...t[k]))])),
       },

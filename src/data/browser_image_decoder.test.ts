@@ -15,12 +15,16 @@ describe('createBitmapImageDecoder', () => {
         constructor(
           readonly w: number,
           readonly h: number,
-        ) {}
+        ) {
+          calls.push(`canvas ${w}x${h}`);
+        }
         getContext() {
-          return {
-            drawImage: () => calls.push('draw'),
+          const ctx = {
+            globalCompositeOperation: 'source-over',
+            drawImage: () => calls.push(`draw ${ctx.globalCompositeOperation}`),
             getImageData: () => ({ data: new Uint8ClampedArray([10, 20, 30, 255, 40, 50, 60, 255]) }),
           };
+          return ctx;
         }
       },
     };
@@ -29,10 +33,13 @@ describe('createBitmapImageDecoder', () => {
     expect(pngBitDepth(png8)).toBe(8);
     const out = await decode(png8, 'a.png');
     expect(toBgr(out).data).toEqual(new Uint8Array([30, 20, 10, 60, 50, 40]));
-    expect(calls).toEqual([`bitmap ${png8.length}`, 'draw', 'close']);
+    expect(calls).toEqual([`bitmap ${png8.length}`, 'canvas 2x1', 'draw copy', 'close']);
     const png16 = encode({ width: 1, height: 1, data: new Uint16Array([0x1234]), channels: 1, depth: 16 });
     const g = await decode(png16, 'b.png');
     expect(Array.from(g.data)).toEqual([0x12]);
-    expect(calls.length).toBe(3);
+    expect(calls.length).toBe(4);
+    // A second image of the same size reuses the canvas.
+    await decode(png8, 'c.png');
+    expect(calls.slice(4)).toEqual([`bitmap ${png8.length}`, 'draw copy', 'close']);
   });
 });

@@ -14,6 +14,7 @@ export interface BitmapEnvironment {
     h: number,
   ) => {
     getContext(kind: '2d', options?: Record<string, unknown>): {
+      globalCompositeOperation: string;
       drawImage(image: unknown, x: number, y: number): void;
       getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
     } | null;
@@ -28,9 +29,12 @@ export function pngBitDepth(bytes: Uint8Array): number {
 
 /**
  * Creates a decoder using the environment's bitmap decoding. Pixel values are kept as stored
- * (`colorSpaceConversion: 'none'`, `premultiplyAlpha: 'none'`); output is RGBA (4 channels).
+ * (`colorSpaceConversion: 'none'`, `premultiplyAlpha: 'none'`); output is RGBA (4 channels). The
+ * canvas is kept between calls of the same image size (drawn with the `copy` operation, so nothing
+ * of the previous image shows through transparent pixels).
  */
 export function createBitmapImageDecoder(env: BitmapEnvironment = globalThis as unknown as BitmapEnvironment): ImageDecoder {
+  let canvas: { w: number; h: number; ctx: NonNullable<ReturnType<InstanceType<BitmapEnvironment['OffscreenCanvas']>['getContext']>> } | null = null;
   return async (bytes: Uint8Array, path: string): Promise<DecodedPixels> => {
     if (pngBitDepth(bytes) === 16) return defaultImageDecoder(bytes, path);
     const copy = new Uint8Array(bytes); // a Blob part must own an ArrayBuffer
@@ -39,11 +43,14 @@ export function createBitmapImageDecoder(env: BitmapEnvironment = globalThis as 
       premultiplyAlpha: 'none',
     });
     try {
-      const canvas = new env.OffscreenCanvas(bmp.width, bmp.height);
-      const ctx = canvas.getContext('2d', { willReadFrequently: true });
-      if (!ctx) throw new Error(`${path}: no 2d context for decoding`);
-      ctx.drawImage(bmp, 0, 0);
-      const { data } = ctx.getImageData(0, 0, bmp.width, bmp.height);
+      if (!canvas || canvas.w !== bmp.width || canvas.h !== bmp.height) {
+        const ctx = new env.OffscreenCanvas(bmp.width, bmp.height).getContext('2d', { willReadFrequently: true });
+        if (!ctx) throw new Error(`${path}: no 2d context for decoding`);
+        ctx.globalCompositeOperation = 'copy';
+        canvas = { w: bmp.width, h: bmp.height, ctx };
+      }
+      canvas.ctx.drawImage(bmp, 0, 0);
+      const { data } = canvas.ctx.getImageData(0, 0, bmp.width, bmp.height);
       return { width: bmp.width, height: bmp.height, channels: 4, data };
     } finally {
       bmp.close();
