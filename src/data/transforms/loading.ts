@@ -82,8 +82,10 @@ export function toBgr(p: DecodedPixels): ImageU8 {
   const out = new Uint8Array(n * 3);
   const c = p.channels;
   const d = p.data;
+  let start = 0;
+  if (c === 4 && LITTLE_ENDIAN && d.byteOffset % 4 === 0) start = rgbaToBgrWords(d, out, n);
   if (c === 3 || c === 4) {
-    for (let i = 0, s = 0, o = 0; i < n; i++, s += c, o += 3) {
+    for (let i = start, s = start * c, o = start * 3; i < n; i++, s += c, o += 3) {
       out[o] = d[s + 2]!;
       out[o + 1] = d[s + 1]!;
       out[o + 2] = d[s]!;
@@ -95,6 +97,28 @@ export function toBgr(p: DecodedPixels): ImageU8 {
 }
 
 const BGR_HINTS: DecodeHints = Object.freeze({ order: 'bgr' });
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * RGBA → BGR four pixels at a time (four words in, three out: `b0 g0 r0 b1 | g1 r1 b2 g2 |
+ * r2 b3 g3 r3`, low byte first). Returns how many pixels it wrote (a multiple of 4).
+ */
+function rgbaToBgrWords(d: Uint8Array | Uint8ClampedArray, out: Uint8Array, n: number): number {
+  const groups = n >> 2;
+  const s32 = new Uint32Array(d.buffer, d.byteOffset, groups * 4);
+  const o32 = new Uint32Array(out.buffer, out.byteOffset, groups * 3);
+  for (let g = 0, s = 0, o = 0; g < groups; g++, s += 4, o += 3) {
+    const p0 = s32[s]!;
+    const p1 = s32[s + 1]!;
+    const p2 = s32[s + 2]!;
+    const p3 = s32[s + 3]!;
+    o32[o] = ((p0 >>> 16) & 0xff) | (p0 & 0xff00) | ((p0 & 0xff) << 16) | (((p1 >>> 16) & 0xff) << 24);
+    o32[o + 1] = ((p1 >>> 8) & 0xff) | ((p1 & 0xff) << 8) | (((p2 >>> 16) & 0xff) << 16) | (((p2 >>> 8) & 0xff) << 24);
+    o32[o + 2] = (p2 & 0xff) | (((p3 >>> 16) & 0xff) << 8) | (((p3 >>> 8) & 0xff) << 16) | ((p3 & 0xff) << 24);
+  }
+  return groups * 4;
+}
 
 /** Context the loading transforms need: how to read files and decode images. */
 export interface LoadingContext {

@@ -5,6 +5,7 @@ import { RandomResize, Resize } from './resize.ts';
 import { seededRng, type Results } from './types.ts';
 import { buildTransform, Compose, UnknownTransformError } from './compose.ts';
 import { PackDetInputs } from './formatting.ts';
+import { toBgr } from './loading.ts';
 
 function sample(w: number, h: number): Results {
   const data = new Uint8Array(w * h * 3);
@@ -134,6 +135,25 @@ describe('PackDetInputs', () => {
       const want = new Uint8Array(3 * w * h);
       for (let i = 0; i < w * h; i++) for (let k = 0; k < 3; k++) want[k * w * h + i] = data[i * 3 + k]!;
       expect(Array.from(packed.inputs.data)).toEqual(Array.from(want));
+    }
+  });
+});
+
+describe('toBgr', () => {
+  it('swaps RGB(A) to BGR and spreads gray, for any pixel count and alignment', () => {
+    for (const c of [1, 2, 3, 4]) {
+      for (const [w, h, offset] of [[8, 4, 0], [7, 3, 0], [9, 5, 4], [8, 2, 1]] as const) {
+        const buf = new Uint8Array(w * h * c + offset);
+        for (let i = 0; i < buf.length; i++) buf[i] = (i * 53 + 7) & 255;
+        const data = buf.subarray(offset);
+        const want = new Uint8Array(w * h * 3);
+        for (let i = 0; i < w * h; i++) {
+          const px = c >= 3 ? [data[i * c + 2]!, data[i * c + 1]!, data[i * c]!] : [data[i * c]!, data[i * c]!, data[i * c]!];
+          want.set(px, i * 3);
+        }
+        const got = toBgr({ width: w, height: h, channels: c, data: c === 4 ? new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) : data });
+        expect(Array.from(got.data), `${c} channels, ${w}x${h}+${offset}`).toEqual(Array.from(want));
+      }
     }
   });
 });
