@@ -213,6 +213,29 @@ describe('wasm GatherV2 vs cpu', () => {
   });
 });
 
+describe('wasm Concat vs cpu', () => {
+  const concats: { shapes: number[][]; axis: number; dtype?: 'int32' | 'bool' }[] = [
+    { shapes: [[7, 4], [7, 1]], axis: 1 }, // boxes ⧺ scores (narrow: element loops)
+    { shapes: [[5, 1, 2], [5, 1, 2]], axis: 2 },
+    { shapes: [[3, 2], [0, 2], [4, 2]], axis: 0 }, // an empty input is skipped
+    { shapes: [[2, 40], [2, 3]], axis: 1 }, // a wide slice: the backend's kernel
+    { shapes: [[6, 2], [6, 3]], axis: -1, dtype: 'int32' },
+    { shapes: [[4, 1], [4, 2]], axis: 1, dtype: 'bool' },
+  ];
+  for (const c of concats) {
+    it(`${c.dtype ?? 'float32'} ${JSON.stringify(c.shapes)} axis ${c.axis}`, async () => {
+      const run = () => tf.cast(tf.concat(c.shapes.map((s, i) => {
+        const v = Array.from(seeded(s.reduce((a, b) => a * b, 1), 20 + i), (x) => (c.dtype === 'bool' ? +(x > 0) : c.dtype ? Math.round(x * 100) : x));
+        return tf.tensor(v, s, c.dtype ?? 'float32');
+      }), c.axis), 'float32');
+      const ref = await on('cpu', run);
+      const got = await on('wasm', run);
+      expect(got.shape).toEqual(ref.shape);
+      expect(Array.from(got.values)).toEqual(Array.from(ref.values));
+    });
+  }
+});
+
 describe('wasm Identity (shared buffer)', () => {
   it('clones keep their values when the source is disposed, and vice versa', async () => {
     await tf.setBackend('wasm');
