@@ -6,6 +6,7 @@ import { seededRng, type Results } from './types.ts';
 import { buildTransform, Compose, UnknownTransformError } from './compose.ts';
 import { PackDetInputs } from './formatting.ts';
 import { toBgr } from './loading.ts';
+import { detDataPreprocess } from './data_preprocessor.ts';
 
 function sample(w: number, h: number): Results {
   const data = new Uint8Array(w * h * 3);
@@ -153,6 +154,32 @@ describe('toBgr', () => {
         }
         const got = toBgr({ width: w, height: h, channels: c, data: c === 4 ? new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) : data });
         expect(Array.from(got.data), `${c} channels, ${w}x${h}+${offset}`).toEqual(Array.from(want));
+      }
+    }
+  });
+});
+
+describe('detDataPreprocess normalise', () => {
+  it('gives float32 (x - mean) / std per channel (BGR → RGB), rows of any width and alignment, zero padding', () => {
+    const mean = [123.675, 116.28, 103.53];
+    const std = [58.395, 57.12, 57.375];
+    const f = Math.fround;
+    for (const [w, h] of [[8, 4], [7, 3], [9, 5], [33, 2]] as const) {
+      const data = new Uint8Array(3 * h * w);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 97 + 13) & 255;
+      const sample = {
+        inputs: { shape: [3, h, w] as [number, number, number], data },
+        data_samples: { metainfo: {}, gt_instances: { bboxes: new Float32Array(0), labels: new Int32Array(0) }, ignored_instances: { bboxes: new Float32Array(0), labels: new Int32Array(0) } },
+      };
+      const out = detDataPreprocess([sample], { mean, std, bgr_to_rgb: true, pad_size_divisor: 8 }, false);
+      const [, , H, W] = out.shape;
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < H; y++) {
+          for (let x = 0; x < W; x++) {
+            const want = y < h && x < w ? f(f(data[(2 - c) * h * w + y * w + x]! - f(mean[c]!)) / f(std[c]!)) : 0;
+            expect(out.inputs[(c * H + y) * W + x]).toBe(want);
+          }
+        }
       }
     }
   });
