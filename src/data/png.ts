@@ -196,6 +196,7 @@ export function unfilterRow(raw: Uint8Array, s: number, out: Uint8Array, o: numb
       break;
     case 2:
       if (up < 0) out.set(raw.subarray(s, s + stride), o);
+      else if (LITTLE_ENDIAN && ((out.byteOffset + o) & 3) === 0 && ((out.byteOffset + up) & 3) === 0) upRowWords(raw, s, out, o, up, stride);
       else for (let x = 0; x < stride; x++) out[o + x] = raw[s + x]! + out[up + x]!;
       break;
     case 3:
@@ -230,6 +231,25 @@ export function unfilterRow(raw: Uint8Array, s: number, out: Uint8Array, o: numb
     default:
       throw new PngDecodeError(`unknown PNG filter type ${f}`);
   }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Up filter on word-aligned rows: the filtered row copied in, then the row above added four bytes
+ * per 32-bit word (each byte modulo 256: low 7 bits summed, top bits by xor).
+ */
+function upRowWords(raw: Uint8Array, s: number, out: Uint8Array, o: number, up: number, stride: number): void {
+  out.set(raw.subarray(s, s + stride), o);
+  const n = stride >> 2;
+  const o32 = new Uint32Array(out.buffer, out.byteOffset + o, n);
+  const u32 = new Uint32Array(out.buffer, out.byteOffset + up, n);
+  for (let i = 0; i < n; i++) {
+    const a = o32[i]!;
+    const b = u32[i]!;
+    o32[i] = ((a & 0x7f7f7f7f) + (b & 0x7f7f7f7f)) ^ ((a ^ b) & 0x80808080);
+  }
+  for (let x = n << 2; x < stride; x++) out[o + x] = raw[s + x]! + out[up + x]!;
 }
 
 /** Sub filter for 3-byte pixels, the running left pixel kept in locals. */
