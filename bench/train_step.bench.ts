@@ -15,8 +15,11 @@
  *   same CPU, and the ratio wasm / torch is reported (CPU time is the fair one on a shared machine;
  *   the 1-minute load averages are reported alongside). Goal (issue 9): wasm CPU time ≤ 2× torch's.
  *
- * Measured (2-core Xeon VM, other jobs running, CPU s/iter): before issue 9's kernels wasm 1.59–2.09
- * vs torch 0.93–1.02 (1.7–2.05×); after, wasm 1.27 vs torch 0.94 (1.35×, load average 6–8).
+ * Measured (2-core Xeon VM, other jobs running; CPU s/iter, median of 4 after 2 warm-up): before
+ * issue 9's kernels wasm 1.59 vs torch 0.93 in one session (1.71×, load 1.3–3; an earlier session
+ * 2.09 vs 1.02); after, wasm 1.23 vs torch 0.94 (1.30×, load average 3.1–4.1; other runs at load
+ * 5–8: 1.27–1.30 vs 0.93–0.94, 1.35–1.41×). Kernel CPU per step after: convolutions ~0.95 s,
+ * BatchMatMul ~0.1 s, SGD/BN elementwise Multiply+Add ~0.13 s (cold 9 MiB layer-4 weights).
  *
  * Env: BENCH_ITERS (default 4), BENCH_WARMUP (default 2), BENCH_PYTHON (default: python3, else /usr/bin/python3), BENCH_R50,
  * BENCH_R50_FULL, BENCH_PROFILE=0 to skip the kernel profile.

@@ -9,6 +9,12 @@
  * (`conv2DGemm`) vs tfjs-wasm's XNNPACK convolution, input gradient as GEMM + col2im vs transposed
  * convolution. Also matmul layouts (DetStudio's BatchMatMul for transposed operands), GatherV2,
  * UnsortedSegmentSum, MaxPoolGrad and the copy-free Identity.
+ *
+ * Measured (2-core Xeon VM, load 4, GFLOP/s from CPU time): layer 4 3×3 512 (2×4×8) forward 6.3 →
+ * 13.0 (GEMM), input gradient 4.9 → 24.0 (GEMM + col2im), filter gradient 12.2; layer 4 3×3 s2
+ * forward 4.0 → 14.0, input gradient 4.1 → 22.8; layer 3 input gradient 16.4 → 21.4; layer 2 s2
+ * input gradient 6.7 → 17.5; 64-channel convs ~26 (XNNPACK) with filter gradients 15–22; gather of
+ * 256×7×7×64 0.34 ms (tfjs-wasm ~25 ms); Identity of a 9 MiB tensor 0.01 ms (was a full copy).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
