@@ -19,6 +19,7 @@ import { getEditorHandle } from './features/editor/editor_bridge.ts';
 import type { MarkerInfo } from './features/editor/editor_bridge.ts';
 import type { CheckpointDb } from '../storage/checkpoint_db.ts';
 import { CHECKPOINT_DB_NAME } from '../storage/schema.ts';
+import type { ParityFetchRequest, ParityResult } from './model_parity.ts';
 
 /** What `window.__detstudio` offers. */
 export interface EndToEndApi {
@@ -82,6 +83,12 @@ export interface EndToEndApi {
   storageRawContents(): Promise<{ checkpoints: string[]; chunks: Record<string, number> }>;
   /** Every stored checkpoint as the Checkpoints pane lists it (through the training worker). */
   storedCheckpoints(): Promise<Array<{ id: string; runId: string; name: string; iter: number; sizeBytes: number }>>;
+  /**
+   * Builds a detector from a model config dict and checkpoint on this page's WebGPU backend, runs
+   * the reference forward pieces (and optionally one `loss()`), and returns plain numbers for
+   * comparison with PyTorch (see `model_parity.ts`). Rejects when WebGPU is unavailable.
+   */
+  modelParity(req: ParityFetchRequest): Promise<ParityResult>;
 }
 
 /**
@@ -313,5 +320,6 @@ export function installEndToEndApi(): void {
     },
     storedCheckpoints: async () =>
       (await trainClient().request('listCheckpoints', {})).map((c) => ({ id: c.id, runId: c.runId, name: c.name, iter: c.iter, sizeBytes: c.sizeBytes })),
+    modelParity: async (req) => (await import('./model_parity.ts')).fetchAndRunModelParity(req),
   };
 }
