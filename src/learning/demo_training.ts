@@ -182,6 +182,8 @@ export interface LearningOptions {
   lr: number;
   /** Linear warm-up iterations. */
   warmup?: number;
+  /** Iterations at which the learning rate is multiplied by 0.1 (MultiStepLR, by iteration). */
+  milestones?: number[];
   /** Gradient clipping max norm (L2), or null for none. */
   clipGrad?: number | null;
   /** Seed of `randomness` (pipeline flips, sampler shuffle). */
@@ -205,6 +207,9 @@ export function learningConfig(o: LearningOptions): Record<string, unknown> {
   cfg.train_cfg = { type: 'IterBasedTrainLoop', max_iters: o.iters, val_interval: o.valInterval };
   const warmup = o.warmup ?? 20;
   cfg.param_scheduler = [{ type: 'LinearLR', start_factor: 0.01, by_epoch: false, begin: 0, end: warmup }];
+  if (o.milestones?.length) {
+    (cfg.param_scheduler as unknown[]).push({ type: 'MultiStepLR', by_epoch: false, begin: 0, end: o.iters, milestones: o.milestones, gamma: 0.1 });
+  }
   const ow = cfg.optim_wrapper as Record<string, unknown>;
   ow.optimizer = { ...(ow.optimizer as Record<string, unknown>), lr: o.lr };
   if (o.clipGrad !== null) ow.clip_grad = { max_norm: o.clipGrad ?? 35, norm_type: 2 };
