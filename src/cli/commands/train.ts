@@ -14,6 +14,7 @@ import type { BuildContext } from '../../runner/build.ts';
 import type { RunnerEvent } from '../../runner/types.ts';
 import { fetchWeights, formatWeightsProgress } from '../../storage/weights_cache.ts';
 import { NodeWeightsCache } from '../../storage/weights_cache_node.ts';
+import { nodeImageDecoder } from '../../data/node_image_decoder.ts';
 
 /** One-line summary for `detstudio --help`. */
 export const summary = 'Train a detector from an MMDetection config (like tools/train.py)';
@@ -56,6 +57,8 @@ export function nodeBuildContext(): BuildContext {
   const readFile = async (p: string): Promise<Uint8Array> => new Uint8Array(readFileSync(p));
   return {
     readFile,
+    // PNG and JPEG (COCO datasets are JPEG) with Node's native zlib
+    decodeImage: nodeImageDecoder,
     readCheckpoint: async (p: string) => {
       if (!/^https?:\/\//.test(p)) return readFile(p);
       // Downloaded once into ~/.cache/detstudio/checkpoints, checked against the hash in its name.
