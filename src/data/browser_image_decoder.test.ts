@@ -21,6 +21,7 @@ describe('createBitmapImageDecoder', () => {
         getContext() {
           const ctx = {
             globalCompositeOperation: 'source-over',
+            setTransform: (...m: number[]) => calls.push(`transform ${m.join(',')}`),
             drawImage: () => calls.push(`draw ${ctx.globalCompositeOperation}`),
             getImageData: () => ({ data: new Uint8ClampedArray([10, 20, 30, 255, 40, 50, 60, 255]) }),
           };
@@ -41,5 +42,43 @@ describe('createBitmapImageDecoder', () => {
     // A second image of the same size reuses the canvas.
     await decode(png8, 'c.png');
     expect(calls.slice(4)).toEqual([`bitmap ${png8.length}`, 'draw copy', 'close']);
+  });
+  it('decodeResized asks createImageBitmap for the size, mirrors by the canvas transform, declines 16-bit', async () => {
+    const calls: unknown[] = [];
+    const env: BitmapEnvironment = {
+      createImageBitmap: async (_blob, opts) => {
+        calls.push(opts);
+        return { width: Number(opts!.resizeWidth), height: Number(opts!.resizeHeight), close: () => calls.push('close') };
+      },
+      OffscreenCanvas: class {
+        constructor(w: number, h: number) {
+          calls.push(`canvas ${w}x${h}`);
+        }
+        getContext() {
+          return {
+            globalCompositeOperation: 'source-over',
+            setTransform: (...m: number[]) => calls.push(`transform ${m.join(',')}`),
+            drawImage: () => calls.push('draw'),
+            getImageData: () => ({ data: new Uint8ClampedArray([10, 20, 30, 255, 40, 50, 60, 255]) }),
+          };
+        }
+      },
+    };
+    const decode = createBitmapImageDecoder(env, { resizeQuality: 'medium' });
+    const png8 = encode({ width: 4, height: 2, data: new Uint8Array(24), channels: 3, depth: 8 });
+    const img = await decode.decodeResized!(png8, 'a.png', { width: 2, height: 1, flipHorizontal: true });
+    expect(img).toEqual({ width: 2, height: 1, channels: 3, data: new Uint8Array([30, 20, 10, 60, 50, 40]) });
+    expect(calls).toEqual([
+      { colorSpaceConversion: 'none', premultiplyAlpha: 'none', resizeWidth: 2, resizeHeight: 1, resizeQuality: 'medium' },
+      'canvas 2x1',
+      'transform -1,0,0,1,2,0',
+      'draw',
+      'close',
+    ]);
+    await decode.decodeResized!(png8, 'a.png', { width: 2, height: 1, flipHorizontal: false });
+    expect(calls.slice(5)).toEqual([expect.objectContaining({ resizeWidth: 2 }), 'transform 1,0,0,1,0,0', 'draw', 'close']);
+    const png16 = encode({ width: 1, height: 1, data: new Uint16Array([1]), channels: 1, depth: 16 });
+    expect(await decode.decodeResized!(png16, 'b.png', { width: 2, height: 2, flipHorizontal: false })).toBeNull();
+    expect(createBitmapImageDecoder(env, { nativeResize: false }).decodeResized).toBeUndefined();
   });
 });

@@ -4,7 +4,9 @@
  * canvas would reduce them to 8 bits). The environment is injected (default `globalThis`) through a
  * small structural type, so this module needs no DOM typings and is testable in Node with a fake.
  */
-import { defaultImageDecoder, type DecodedPixels, type ImageDecoder } from './transforms/loading.ts';
+import type { NativeResizeCapable, ResizedDecodeRequest } from './transforms/browser_fast_path.ts';
+import { defaultImageDecoder, toBgr, type DecodedPixels, type ImageDecoder } from './transforms/loading.ts';
+import type { ImageU8 } from './transforms/types.ts';
 
 /** What the decoder needs from the environment. */
 export interface BitmapEnvironment {
@@ -15,6 +17,7 @@ export interface BitmapEnvironment {
   ) => {
     getContext(kind: '2d', options?: Record<string, unknown>): {
       globalCompositeOperation: string;
+      setTransform(a: number, b: number, c: number, d: number, e: number, f: number): void;
       drawImage(image: unknown, x: number, y: number): void;
       getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
     } | null;
@@ -27,15 +30,38 @@ export function pngBitDepth(bytes: Uint8Array): number {
   return sig ? bytes[24]! : 0;
 }
 
+/** `createImageBitmap`'s `resizeQuality` values. */
+export type ResizeQuality = 'pixelated' | 'low' | 'medium' | 'high';
+
+/** Options of {@link createBitmapImageDecoder}. */
+export interface BitmapDecoderOptions {
+  /**
+   * Attach `decodeResized` (decode straight to the resized size, see
+   * `transforms/browser_fast_path.ts`); default true. False keeps the exact OpenCV-equal resize.
+   */
+  nativeResize?: boolean;
+  /** Resampler of the native resize; default {@link DEFAULT_RESIZE_QUALITY}. */
+  resizeQuality?: ResizeQuality;
+}
+
+/**
+ * The `resizeQuality` closest to OpenCV `INTER_LINEAR` on the pipeline fixtures in Chromium
+ * (measured by e2e/specs/pipeline_browser.spec.ts).
+ */
+export const DEFAULT_RESIZE_QUALITY: ResizeQuality = 'low';
+
 /**
  * Creates a decoder using the environment's bitmap decoding. Pixel values are kept as stored
  * (`colorSpaceConversion: 'none'`, `premultiplyAlpha: 'none'`); output is RGBA (4 channels). The
  * canvas is kept between calls of the same image size (drawn with the `copy` operation, so nothing
  * of the previous image shows through transparent pixels).
  */
-export function createBitmapImageDecoder(env: BitmapEnvironment = globalThis as unknown as BitmapEnvironment): ImageDecoder {
+export function createBitmapImageDecoder(
+  env: BitmapEnvironment = globalThis as unknown as BitmapEnvironment,
+  options: BitmapDecoderOptions = {},
+): ImageDecoder & NativeResizeCapable {
   let canvas: { w: number; h: number; ctx: NonNullable<ReturnType<InstanceType<BitmapEnvironment['OffscreenCanvas']>['getContext']>> } | null = null;
-  return async (bytes: Uint8Array, path: string): Promise<DecodedPixels> => {
+  const decode = async (bytes: Uint8Array, path: string): Promise<DecodedPixels> => {
     if (pngBitDepth(bytes) === 16) return defaultImageDecoder(bytes, path);
     const copy = new Uint8Array(bytes); // a Blob part must own an ArrayBuffer
     const bmp = await env.createImageBitmap(new Blob([copy.buffer as ArrayBuffer]), {
@@ -56,4 +82,36 @@ export function createBitmapImageDecoder(env: BitmapEnvironment = globalThis as 
       bmp.close();
     }
   };
+  if (options.nativeResize === false) return decode;
+  const quality = options.resizeQuality ?? DEFAULT_RESIZE_QUALITY;
+  let small: { w: number; h: number; ctx: NonNullable<ReturnType<InstanceType<BitmapEnvironment['OffscreenCanvas']>['getContext']>> } | null = null;
+  /** Decode + resize in `createImageBitmap`, mirror by the canvas transform, RGBA → BGR. */
+  const decodeResized = async (bytes: Uint8Array, path: string, req: ResizedDecodeRequest): Promise<ImageU8 | null> => {
+    if (pngBitDepth(bytes) === 16) return null;
+    const { width, height, flipHorizontal } = req;
+    const copy = new Uint8Array(bytes);
+    const bmp = await env.createImageBitmap(new Blob([copy.buffer as ArrayBuffer]), {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+      resizeWidth: width,
+      resizeHeight: height,
+      resizeQuality: quality,
+    });
+    try {
+      if (bmp.width !== width || bmp.height !== height) return null;
+      if (!small || small.w !== width || small.h !== height) {
+        const ctx = new env.OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+        if (!ctx) throw new Error(`${path}: no 2d context for decoding`);
+        ctx.globalCompositeOperation = 'copy';
+        small = { w: width, h: height, ctx };
+      }
+      small.ctx.setTransform(flipHorizontal ? -1 : 1, 0, 0, 1, flipHorizontal ? width : 0, 0);
+      small.ctx.drawImage(bmp, 0, 0);
+      const { data } = small.ctx.getImageData(0, 0, width, height);
+      return toBgr({ width, height, channels: 4, data });
+    } finally {
+      bmp.close();
+    }
+  };
+  return Object.assign(decode, { decodeResized });
 }

@@ -4,6 +4,7 @@
  * (mmcv `Compose`: a step returning `null` drops the sample).
  */
 import { PackDetInputs, type PackedInputs } from './formatting.ts';
+import { nativeResizeSpan, runNativeResizeSpan } from './browser_fast_path.ts';
 import { RandomFlip } from './flip.ts';
 import { LoadAnnotations, LoadImageFromFile, type LoadingContext } from './loading.ts';
 import { RandomResize, Resize } from './resize.ts';
@@ -72,6 +73,9 @@ export class Compose {
    * followed by a `RandomFlip` runs fused: the random draws happen in the same order (scale, then
    * direction) and a horizontal mirror is done by the resize's output indexing instead of a second
    * pass over the image, so the results equal running the two steps one after the other.
+   * A `LoadImageFromFile` whose decoder resizes natively (the browser's, see
+   * `browser_fast_path.ts`) runs together with the following (`LoadAnnotations`,) `Resize` /
+   * `RandomResize` (and `RandomFlip`): same draws and keys, pixels within a few units of OpenCV's.
    */
   async run(results: Results): Promise<Results | null> {
     let r: Results | null = results;
@@ -79,7 +83,12 @@ export class Compose {
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i]!;
       const next = ts[i + 1];
-      if ((t instanceof Resize || t instanceof RandomResize) && next instanceof RandomFlip) {
+      const span = t instanceof LoadImageFromFile ? nativeResizeSpan(ts, i) : null;
+      if (span) {
+        const out = await runNativeResizeSpan(span, r, i);
+        r = out.results;
+        i = out.next - 1;
+      } else if ((t instanceof Resize || t instanceof RandomResize) && next instanceof RandomFlip) {
         r = resizeAndFlip(t, next, r);
         i++;
       } else r = await t.transform(r);

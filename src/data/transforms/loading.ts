@@ -124,6 +124,11 @@ function rgbaToBgrWords(d: Uint8Array | Uint8ClampedArray, out: Uint8Array, n: n
 export interface LoadingContext {
   readFile: FileReader;
   decodeImage?: ImageDecoder;
+  /**
+   * Forces the exact path (decode, then OpenCV-equal `cv2.resize`) even where `decodeImage` can
+   * decode straight to the resized size natively (see `browser_fast_path.ts`). Default false.
+   */
+  exactImageResize?: boolean;
 }
 
 /** Options of {@link LoadImageFromFile}. */
@@ -142,7 +147,8 @@ export class LoadImageFromFile implements Transform {
 
   constructor(
     cfg: LoadImageFromFileCfg,
-    private readonly ctx: LoadingContext,
+    /** File access and decoder (read by the native decode-and-resize path of `Compose`). */
+    readonly ctx: LoadingContext,
   ) {
     if (cfg.to_float32) throw new Error('LoadImageFromFile: to_float32=True is not supported (images stay uint8)');
     if (cfg.color_type !== undefined && cfg.color_type !== 'color') {
@@ -152,19 +158,44 @@ export class LoadImageFromFile implements Transform {
   }
 
   async transform(results: Results): Promise<Results | null> {
+    const bytes = await this.readBytes(results);
+    return bytes === null ? null : this.fromBytes(results, bytes);
+  }
+
+  /** Reads the file of `results.img_path`; null where it fails and `ignore_empty` is set. */
+  async readBytes(results: Results): Promise<Uint8Array | null> {
     const path = results.img_path;
     if (!path) throw new Error('LoadImageFromFile: results has no img_path');
+    try {
+      return await this.ctx.readFile(path);
+    } catch (err) {
+      if (this.ignoreEmpty) return null;
+      throw err;
+    }
+  }
+
+  /** The rest of {@link transform} once the file is read: decodes `bytes` and sets the keys. */
+  async fromBytes(results: Results, bytes: Uint8Array): Promise<Results | null> {
+    const path = results.img_path ?? '';
     let img: ImageU8;
     try {
-      const bytes = await this.ctx.readFile(path);
       img = toBgr(await (this.ctx.decodeImage ?? defaultImageDecoder)(bytes, path, BGR_HINTS));
     } catch (err) {
       if (this.ignoreEmpty) return null;
       throw err;
     }
-    results.img = img;
-    results.img_shape = [img.height, img.width];
-    results.ori_shape = [img.height, img.width];
+    return this.setLoaded(results, img, img.height, img.width);
+  }
+
+  /**
+   * Sets `img` (possibly already resized by a native decoder, see `browser_fast_path.ts`, or
+   * undefined until then), and `img_shape` / `ori_shape` = the file's `h × w`.
+   */
+  setLoaded(results: Results, img: ImageU8 | undefined, h: number, w: number): Results {
+    if (img) results.img = img;
+    else delete results.img;
+    results.img_shape = [h, w];
+    results.ori_shape = [h, w];
     return results;
   }
 }

@@ -6,7 +6,7 @@
  * @see mmdet/datasets/transforms/transforms.py `Resize`, mmcv/transforms/processing.py `RandomResize` (mmcv 2.1)
  */
 import { flipHorizontal, rescaleSize, resizeBilinear, resizeNearestPlanes } from './image_ops.ts';
-import { defaultRng, randint, type Results, type Rng, type Transform } from './types.ts';
+import { defaultRng, randint, type ImageU8, type Results, type Rng, type Transform } from './types.ts';
 
 type Scale = [number, number];
 
@@ -45,27 +45,48 @@ export class Resize implements Transform {
   }
 
   /**
-   * Resizes image, boxes and masks. `mirrorImage` also mirrors the image horizontally in the same
-   * pass (a following horizontal `RandomFlip` fused in by `Compose`); boxes and masks are left
-   * unflipped for the flip step.
+   * The target `(w, h)` asked for (`results.scale`) and the output size `(new_w, new_h)` for an
+   * image of `w × h` (mmcv `rescale_size` with `keep_ratio`, else the target itself).
    */
-  transform(results: Results, mirrorImage = false): Results {
-    const img = results.img;
-    if (!img) throw new Error('Resize: results has no img');
-    const h = img.height;
-    const w = img.width;
-    if (this.scale) results.scale = this.scale;
+  plan(w: number, h: number): { scale: Scale; size: Scale } {
+    let scale: Scale;
+    if (this.scale) scale = this.scale;
     else {
       const [fx, fy] = this.scaleFactor!;
-      results.scale = [Math.trunc(w * fx + 0.5), Math.trunc(h * fy + 0.5)];
+      scale = [Math.trunc(w * fx + 0.5), Math.trunc(h * fy + 0.5)];
     }
-    const target = results.scale!;
-    let nw: number;
-    let nh: number;
-    if (this.keepRatio) [nw, nh] = rescaleSize([w, h], target).size;
-    else [nw, nh] = target;
-    if (nw !== w || nh !== h) results.img = resizeBilinear(img, nw, nh, { flipHorizontal: mirrorImage });
-    else if (mirrorImage) results.img = { ...img, data: flipHorizontal(img.data, 1, h, w, img.channels) };
+    return { scale, size: this.keepRatio ? rescaleSize([w, h], scale).size : [scale[0], scale[1]] };
+  }
+
+  /**
+   * Resizes image, boxes and masks. `mirrorImage` also mirrors the image horizontally in the same
+   * pass (a following horizontal `RandomFlip` fused in by `Compose`); boxes and masks are left
+   * unflipped for the flip step. `resized`: the image already at the output size (and mirrored
+   * when `mirrorImage`), made by a native decoder (`browser_fast_path.ts`); the input size is then
+   * `results.img_shape` and only boxes, masks and the keys are computed here.
+   */
+  transform(results: Results, mirrorImage = false, resized?: ImageU8): Results {
+    const img = results.img;
+    let h: number;
+    let w: number;
+    if (resized) {
+      if (!results.img_shape) throw new Error('Resize: results has no img_shape');
+      [h, w] = results.img_shape;
+    } else {
+      if (!img) throw new Error('Resize: results has no img');
+      h = img.height;
+      w = img.width;
+    }
+    const { scale, size } = this.plan(w, h);
+    results.scale = scale;
+    const [nw, nh] = size;
+    if (resized) {
+      if (resized.width !== nw || resized.height !== nh) {
+        throw new Error(`Resize: the natively resized image is ${resized.width}×${resized.height}, expected ${nw}×${nh}`);
+      }
+      results.img = resized;
+    } else if (nw !== w || nh !== h) results.img = resizeBilinear(img!, nw, nh, { flipHorizontal: mirrorImage });
+    else if (mirrorImage) results.img = { ...img!, data: flipHorizontal(img!.data, 1, h, w, img!.channels) };
     const sx = nw / w;
     const sy = nh / h;
     results.img_shape = [nh, nw];
@@ -91,7 +112,7 @@ export class Resize implements Transform {
     const m = results.gt_masks;
     if (m) {
       // BitmapMasks.rescale(scale) / resize(img_shape): the same size as the image here.
-      const [mw, mh] = this.keepRatio ? rescaleSize([m.width, m.height], target).size : [nw, nh];
+      const [mw, mh] = this.keepRatio ? rescaleSize([m.width, m.height], scale).size : [nw, nh];
       results.gt_masks = { n: m.n, height: mh, width: mw, data: resizeNearestPlanes(m.data, m.n, m.height, m.width, mh, mw) };
     }
     return results;
@@ -153,10 +174,10 @@ export class RandomResize implements Transform {
     return this.resizeTo(results, this.randomScale(), mirrorImage);
   }
 
-  /** The `Resize` step for an already drawn `scale` (see {@link Resize.transform} for `mirrorImage`). */
-  resizeTo(results: Results, scale: Scale, mirrorImage = false): Results {
+  /** The `Resize` step for an already drawn `scale` (see {@link Resize.transform} for `mirrorImage` and `resized`). */
+  resizeTo(results: Results, scale: Scale, mirrorImage = false, resized?: ImageU8): Results {
     results.scale = scale;
     this.resize.scale = scale;
-    return this.resize.transform(results, mirrorImage);
+    return this.resize.transform(results, mirrorImage, resized);
   }
 }
