@@ -9,7 +9,12 @@
  *  - one training sample's data path on a 2048×1024 RGB PNG: decode with `createImageBitmap`
  *    (`createBitmapImageDecoder`, the training worker's decoder) to BGR, RandomResize(scale=[(2048,
  *    800), (2048, 1024)], keep_ratio) + RandomFlip(prob=1) fused as `Compose` runs them, PackDetInputs,
- *    DetDataPreprocessor normalise (goal ≤ 60 ms). Wall times (a worker has no CPU clock).
+ *    DetDataPreprocessor normalise (goal ≤ 60 ms). Wall times (a worker has no CPU clock);
+ *  - the same sample through the native path (`Compose` running LoadImageFromFile + RandomResize +
+ *    RandomFlip(prob=0.5) as one span: `createImageBitmap` decodes at the drawn size, the canvas
+ *    mirrors, see src/data/transforms/browser_fast_path.ts), median and p90, next to the exact path
+ *    (same Compose, same seeds, `nativeResize: false`), with the packed pixels' difference between them;
+ *    then each path alone for 20 samples with the renderer process's CPU time per sample (/proc).
  *
  * The worker is one esbuild bundle of the real modules, started from a blob URL in a blank page.
  */
@@ -56,6 +61,28 @@ self.onmessage = async (ev) => {
     }
     const png = scenes[0].image;
     const bitmapDecoder = createBitmapImageDecoder();
+    const cfg0 = { mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], bgr_to_rgb: true, pad_size_divisor: 32 };
+    if (phase === 'cpu') {
+      // Only one path, so that the renderer's CPU time (read from /proc by the caller) is its own.
+      const decodeImage = ev.data.native ? bitmapDecoder : createBitmapImageDecoder(globalThis, { nativeResize: false });
+      const c = new Compose(
+        [
+          new LoadImageFromFile({}, { readFile: async () => png, decodeImage }),
+          new RandomResize({ scale: [[2048, 800], [2048, 1024]], keep_ratio: true }, seededRng(9)),
+          new RandomFlip({ prob: 0.5 }, seededRng(10)),
+          new PackDetInputs(),
+        ],
+        { readFile: async () => png },
+      );
+      const ts = [];
+      for (let rep = 0; rep < reps; rep++) {
+        const t0 = performance.now();
+        detDataPreprocess([await c.pack({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) })], cfg0, true);
+        ts.push(performance.now() - t0);
+      }
+      self.postMessage({ ok: { wall_ms_median: Math.round(median(ts) * 10) / 10 } });
+      return;
+    }
     // createImageBitmap's pixels against the pure-JS PNG decoder, for two images through the kept canvas.
     let bitmapExact = true;
     for (const s of scenes.slice(0, 2)) {
@@ -63,7 +90,8 @@ self.onmessage = async (ev) => {
       const b = toBgr(defaultImageDecoder(s.image, 'b.png')).data;
       bitmapExact = bitmapExact && a.length === b.length && a.every((v, i) => v === b[i]);
     }
-    const load = new LoadImageFromFile({}, { readFile: async () => png, decodeImage: bitmapDecoder });
+    const exactDecoder = createBitmapImageDecoder(globalThis, { nativeResize: false });
+    const load = new LoadImageFromFile({}, { readFile: async () => png, decodeImage: exactDecoder });
     const fused = new Compose(
       [new RandomResize({ scale: [[2048, 800], [2048, 1024]], keep_ratio: true }, seededRng(3)), new RandomFlip({ prob: 1.0 })],
       { readFile: async () => png },
@@ -86,12 +114,71 @@ self.onmessage = async (ev) => {
       for (let k = 0; k < 4; k++) t[names[k]].push(m[k + 1] - m[k]);
       t.total.push(m[4] - m[0]);
     }
+    // The native path: LoadImageFromFile + RandomResize + RandomFlip as one Compose span
+    // (createImageBitmap decodes at the drawn size, the canvas mirrors), against the exact path
+    // through the same Compose with the same seed (same draws), pixels compared.
+    const pipe = (decodeImage, seed) =>
+      new Compose(
+        [
+          new LoadImageFromFile({}, { readFile: async () => png, decodeImage }),
+          new RandomResize({ scale: [[2048, 800], [2048, 1024]], keep_ratio: true }, seededRng(seed)),
+          new RandomFlip({ prob: 0.5 }, seededRng(seed + 1)),
+        ],
+        { readFile: async () => png },
+      );
+    const fast = pipe(bitmapDecoder, 5);
+    const exact = pipe(exactDecoder, 5);
+    const nf = ['decode_resize_flip', 'pack', 'normalise_pad', 'total'];
+    const tf = Object.fromEntries(nf.map((k) => [k, []]));
+    const te = [];
+    let maxDiff = 0;
+    let sumDiff = 0;
+    let count = 0;
+    let metaEqual = true;
+    for (let rep = 0; rep < reps + 2; rep++) {
+      const m = [performance.now()];
+      const r = await fast.run({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) });
+      m.push(performance.now());
+      const packed = pack.pack(r);
+      m.push(performance.now());
+      detDataPreprocess([packed], cfg, true);
+      m.push(performance.now());
+      const e0 = performance.now();
+      const re = await exact.run({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) });
+      const pe = pack.pack(re);
+      detDataPreprocess([pe], cfg, true);
+      const e1 = performance.now();
+      metaEqual = metaEqual && JSON.stringify(packed.data_samples.metainfo) === JSON.stringify(pe.data_samples.metainfo);
+      const a = packed.inputs.data;
+      const b = pe.inputs.data;
+      if (a.length !== b.length) metaEqual = false;
+      else if (rep < 4) {
+        for (let i = 0; i < a.length; i++) {
+          const d = Math.abs(a[i] - b[i]);
+          if (d > maxDiff) maxDiff = d;
+          sumDiff += d;
+        }
+        count += a.length;
+      }
+      if (rep < 2) continue;
+      for (let k = 0; k < 3; k++) tf[nf[k]].push(m[k + 1] - m[k]);
+      tf.total.push(m[3] - m[0]);
+      te.push(e1 - e0);
+    }
     const round = (v) => Math.round(v * 10) / 10;
+    const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))];
     self.postMessage({
       ok: {
         bitmap_decode_equals_png_decoder: bitmapExact,
         sample_wall_ms_median: Object.fromEntries(names.map((k) => [k, round(median(t[k]))])),
         sample_wall_ms_min: Object.fromEntries(names.map((k) => [k, round(Math.min(...t[k]))])),
+        native_sample_wall_ms_median: Object.fromEntries(nf.map((k) => [k, round(median(tf[k]))])),
+        native_sample_wall_ms_p90: Object.fromEntries(nf.map((k) => [k, round(p90(tf[k]))])),
+        exact_sample_wall_ms_median: round(median(te)),
+        exact_sample_wall_ms_p90: round(p90(te)),
+        native_vs_exact_metainfo_equal: metaEqual,
+        native_vs_exact_max_abs_diff: maxDiff,
+        native_vs_exact_mean_abs_diff: +(sumDiff / count).toFixed(4),
       },
     });
   } catch (e) {
@@ -216,6 +303,17 @@ export async function run(): Promise<Record<string, unknown>> {
     const imp = imported.ok as { images: number; annotations: number; errors: number; seconds: number };
     const sampled = await ask({ phase: 'sample', reps: 20 });
     if (sampled.error) return { error: sampled.error };
+    // Renderer CPU time per sample (the worker has no CPU clock; /proc of the renderer process).
+    const cpuPerSample: Record<string, unknown> = {};
+    for (const native of [true, false]) {
+      const reps = 20;
+      const u0 = renderers.map((p) => procUsage(p.pid));
+      const res = await ask({ phase: 'cpu', native, reps });
+      const u1 = renderers.map((p) => procUsage(p.pid));
+      if (res.error) return { error: res.error };
+      const cpu = u1.reduce((s, u, i) => s + (u && u0[i] ? u.cpuSeconds - u0[i]!.cpuSeconds : 0), 0);
+      cpuPerSample[native ? 'native' : 'exact'] = { renderer_cpu_ms_per_sample: +((cpu * 1000) / reps).toFixed(1), ...res.ok };
+    }
     return {
       browser: `chromium ${browser.version()}`,
       import_images: imp.images,
@@ -227,6 +325,7 @@ export async function run(): Promise<Record<string, unknown>> {
       import_renderer_peak_rss_mib: +(peakRss / 2 ** 20).toFixed(0),
       renderer_processes: renderers.length,
       ...sampled.ok,
+      sample_cpu: cpuPerSample,
       sample_goal_ms: 60,
       load_average: loadavg().map((x) => +x.toFixed(1)),
     };

@@ -1,6 +1,8 @@
 /**
  * An {@link ImageDecoder} for the browser / Web Worker: `createImageBitmap` + `OffscreenCanvas`
- * (native JPEG and 8-bit PNG decoding, much faster than JS), with fast-png kept for 16-bit PNGs (a
+ * (native JPEG and 8-bit PNG decoding, much faster than JS; for 8-bit PNGs also decode straight
+ * to a resized, optionally mirrored size: `decodeResized`, used by `Compose`, see
+ * `transforms/browser_fast_path.ts`), with fast-png kept for 16-bit PNGs (a
  * canvas would reduce them to 8 bits). The environment is injected (default `globalThis`) through a
  * small structural type, so this module needs no DOM typings and is testable in Node with a fake.
  */
@@ -17,7 +19,6 @@ export interface BitmapEnvironment {
   ) => {
     getContext(kind: '2d', options?: Record<string, unknown>): {
       globalCompositeOperation: string;
-      setTransform(a: number, b: number, c: number, d: number, e: number, f: number): void;
       drawImage(image: unknown, x: number, y: number): void;
       getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
     } | null;
@@ -29,6 +30,34 @@ export function pngBitDepth(bytes: Uint8Array): number {
   const sig = bytes.length > 25 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   return sig ? bytes[24]! : 0;
 }
+
+/** RGBA → BGR with each row mirrored (`out[y][x] = in[y][w - 1 - x]`), reading 32-bit words. */
+export function rgbaToBgrMirrored(rgba: Uint8Array | Uint8ClampedArray, w: number, h: number): Uint8Array {
+  const out = new Uint8Array(w * h * 3);
+  const aligned = rgba.byteOffset % 4 === 0 && LITTLE_ENDIAN;
+  const s32 = aligned ? new Uint32Array(rgba.buffer, rgba.byteOffset, w * h) : null;
+  for (let y = 0, o = 0; y < h; y++) {
+    const last = y * w + w - 1;
+    if (s32) {
+      for (let x = 0; x < w; x++, o += 3) {
+        const p = s32[last - x]!;
+        out[o] = (p >>> 16) & 0xff;
+        out[o + 1] = (p >>> 8) & 0xff;
+        out[o + 2] = p & 0xff;
+      }
+    } else {
+      for (let x = 0; x < w; x++, o += 3) {
+        const s = (last - x) * 4;
+        out[o] = rgba[s + 2]!;
+        out[o + 1] = rgba[s + 1]!;
+        out[o + 2] = rgba[s]!;
+      }
+    }
+  }
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** `createImageBitmap`'s `resizeQuality` values. */
 export type ResizeQuality = 'pixelated' | 'low' | 'medium' | 'high';
@@ -85,7 +114,7 @@ export function createBitmapImageDecoder(
   if (options.nativeResize === false) return decode;
   const quality = options.resizeQuality ?? DEFAULT_RESIZE_QUALITY;
   let small: { w: number; h: number; ctx: NonNullable<ReturnType<InstanceType<BitmapEnvironment['OffscreenCanvas']>['getContext']>> } | null = null;
-  /** Decode + resize in `createImageBitmap`, mirror by the canvas transform, RGBA → BGR. */
+  /** Decode + resize in `createImageBitmap`, RGBA → BGR (mirrored in the same copy when asked). */
   const decodeResized = async (bytes: Uint8Array, path: string, req: ResizedDecodeRequest): Promise<ImageU8 | null> => {
     if (pngBitDepth(bytes) === 16) return null;
     const { width, height, flipHorizontal } = req;
@@ -105,9 +134,9 @@ export function createBitmapImageDecoder(
         ctx.globalCompositeOperation = 'copy';
         small = { w: width, h: height, ctx };
       }
-      small.ctx.setTransform(flipHorizontal ? -1 : 1, 0, 0, 1, flipHorizontal ? width : 0, 0);
       small.ctx.drawImage(bmp, 0, 0);
       const { data } = small.ctx.getImageData(0, 0, width, height);
+      if (flipHorizontal) return { width, height, channels: 3, data: rgbaToBgrMirrored(data, width, height) };
       return toBgr({ width, height, channels: 4, data });
     } finally {
       bmp.close();

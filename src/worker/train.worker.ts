@@ -73,7 +73,9 @@ const service = new TrainingService(
         return (await reader)(path);
       };
     },
-    decodeImage: createBitmapImageDecoder(),
+    // 8-bit PNGs followed by (Random)Resize decode straight at the resized size (native resample,
+    // within 1 unit of cv2 INTER_LINEAR); `nativeResize: false` forces the exact OpenCV-equal path.
+    decodeImage: createBitmapImageDecoder(globalThis, { nativeResize: true }),
     initBackend: async ({ prefer, onDeviceLost }) => {
       // Load the wasm backend module first: initBackend sets its WASM_HAS_MULTITHREAD_SUPPORT flag
       // (production builds run wasm single-threaded) before importing it, and tfjs refuses to set
