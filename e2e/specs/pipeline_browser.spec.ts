@@ -4,7 +4,7 @@
  * src/data/transforms/browser_fast_path.ts) in a Chromium Web Worker, against OpenCV on the
  * pipeline fixtures (`../shared/fixtures/pipeline/`):
  *  - the resized image 0 of pipelines i / ii / iii against MMDetection's `cv2.resize(INTER_LINEAR)`
- *    bins, for each `resizeQuality` (low / medium / high), reporting max, mean and 99th percentile
+ *    bins, for each way (`resizeWith` canvas / bitmap) and `resizeQuality` (low / medium / high), reporting max, mean and 99th percentile
  *    of |difference|; the default quality must be within a few units (max ≤ 3, mean ≤ 0.1, p99 ≤ 1);
  *  - every fixture run (i, ii, iii × images 0, 2) through the whole pipeline, fast vs exact
  *    decoder: metainfo (img_shape, scale_factor, flip…), boxes, labels and masks equal, packed
@@ -24,7 +24,7 @@ const FIXTURES = resolve(process.cwd(), '..', 'shared', 'fixtures');
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 const WORKER_SOURCE = `
-import { createBitmapImageDecoder, DEFAULT_RESIZE_QUALITY } from '../../src/data/browser_image_decoder.ts';
+import { createBitmapImageDecoder, DEFAULT_RESIZE_QUALITY, DEFAULT_RESIZE_WITH } from '../../src/data/browser_image_decoder.ts';
 import { CityscapesDataset } from '../../src/data/datasets.ts';
 import { Compose } from '../../src/data/transforms/compose.ts';
 
@@ -68,9 +68,10 @@ self.onmessage = async (ev) => {
     });
     const info = (idx) => new CityscapesDataset(coco, dsCfg([]), { readFile }).getDataInfo(idx);
     const exactDecoder = createBitmapImageDecoder(globalThis, { nativeResize: false });
-    const out = { default_quality: DEFAULT_RESIZE_QUALITY, bins: {}, runs: {}, downscale: {} };
+    const out = { default_quality: DEFAULT_RESIZE_WITH + '-' + DEFAULT_RESIZE_QUALITY, bins: {}, runs: {}, downscale: {} };
     for (const q of qualities) {
-      const fast = createBitmapImageDecoder(globalThis, { resizeQuality: q });
+      const [resizeWith, resizeQuality] = q.split('-');
+      const fast = createBitmapImageDecoder(globalThis, { resizeWith, resizeQuality });
       // Resized image 0 (before any flip) against OpenCV's bins.
       for (const [name, bin] of Object.entries(bins)) {
         const scale = pipelines[name].find((t) => t.type === 'Resize').scale;
@@ -159,7 +160,7 @@ test('native decode-and-resize is within a few units of OpenCV, with exact metad
     coco: JSON.parse(readFileSync(join(FIXTURES, 'cityscapes', 'instancesonly_filtered_gtFine_train.json'), 'utf8')),
     pipelines: fxJson.pipelines,
     runs: Object.keys(fxJson.runs),
-    qualities: ['low', 'medium', 'high'],
+    qualities: ['canvas', 'bitmap'].flatMap((w) => ['low', 'medium', 'high'].map((q) => `${w}-${q}`)),
   };
   await page.setContent('<!doctype html><title>pipeline</title>');
   const res = (await page.evaluate(

@@ -60,23 +60,24 @@ describe('createBitmapImageDecoder', () => {
     const env: BitmapEnvironment = {
       createImageBitmap: async (_blob, opts) => {
         calls.push(opts);
-        return { width: Number(opts!.resizeWidth), height: Number(opts!.resizeHeight), close: () => calls.push('close') };
+        return { width: Number(opts!.resizeWidth ?? 4), height: Number(opts!.resizeHeight ?? 2), close: () => calls.push('close') };
       },
       OffscreenCanvas: class {
         constructor(w: number, h: number) {
           calls.push(`canvas ${w}x${h}`);
         }
         getContext() {
-          return {
+          const ctx = {
             globalCompositeOperation: 'source-over',
-            setTransform: (...m: number[]) => calls.push(`transform ${m.join(',')}`),
-            drawImage: () => calls.push('draw'),
+            imageSmoothingQuality: '',
+            drawImage: (_img: unknown, ...a: number[]) => calls.push(a.length > 2 ? `draw ${a.join(',')} ${ctx.imageSmoothingQuality}` : 'draw'),
             getImageData: () => ({ data: new Uint8ClampedArray([10, 20, 30, 255, 40, 50, 60, 255]) }),
           };
+          return ctx;
         }
       },
     };
-    const decode = createBitmapImageDecoder(env, { resizeQuality: 'medium' });
+    const decode = createBitmapImageDecoder(env, { resizeQuality: 'medium', resizeWith: 'bitmap' });
     const png8 = encode({ width: 4, height: 2, data: new Uint8Array(24), channels: 3, depth: 8 });
     const img = await decode.decodeResized!(png8, 'a.png', { width: 2, height: 1, flipHorizontal: true });
     expect(img).toEqual({ width: 2, height: 1, channels: 3, data: new Uint8Array([60, 50, 40, 30, 20, 10]) }); // mirrored
@@ -92,5 +93,9 @@ describe('createBitmapImageDecoder', () => {
     const png16 = encode({ width: 1, height: 1, data: new Uint16Array([1]), channels: 1, depth: 16 });
     expect(await decode.decodeResized!(png16, 'b.png', { width: 2, height: 2, flipHorizontal: false })).toBeNull();
     expect(createBitmapImageDecoder(env, { nativeResize: false }).decodeResized).toBeUndefined();
+    // Default: full-size bitmap, scaled drawImage with smoothing quality 'low'.
+    calls.length = 0;
+    await createBitmapImageDecoder(env).decodeResized!(png8, 'a.png', { width: 2, height: 1, flipHorizontal: false });
+    expect(calls).toEqual([{ colorSpaceConversion: 'none', premultiplyAlpha: 'none' }, 'canvas 2x1', 'draw 0,0,2,1 low', 'close']);
   });
 });

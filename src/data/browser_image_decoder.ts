@@ -19,7 +19,9 @@ export interface BitmapEnvironment {
   ) => {
     getContext(kind: '2d', options?: Record<string, unknown>): {
       globalCompositeOperation: string;
-      drawImage(image: unknown, x: number, y: number): void;
+      imageSmoothingEnabled?: boolean;
+      imageSmoothingQuality?: string;
+      drawImage(image: unknown, x: number, y: number, w?: number, h?: number): void;
       getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
     } | null;
   };
@@ -71,6 +73,13 @@ export interface BitmapDecoderOptions {
   nativeResize?: boolean;
   /** Resampler of the native resize; default {@link DEFAULT_RESIZE_QUALITY}. */
   resizeQuality?: ResizeQuality;
+  /**
+   * Where the native resize happens: `'canvas'` (default: full-size `createImageBitmap`, then a
+   * scaled `drawImage` with `imageSmoothingQuality`) or `'bitmap'` (`createImageBitmap`'s own
+   * `resizeWidth` / `resizeHeight` / `resizeQuality`, slower in Chromium 156 with the
+   * `'none'` colour / alpha options that keep the stored values).
+   */
+  resizeWith?: 'canvas' | 'bitmap';
 }
 
 /**
@@ -78,6 +87,9 @@ export interface BitmapDecoderOptions {
  * (measured by e2e/specs/pipeline_browser.spec.ts).
  */
 export const DEFAULT_RESIZE_QUALITY: ResizeQuality = 'low';
+
+/** Default of {@link BitmapDecoderOptions.resizeWith} (the faster one in bench/data_browser.bench.ts). */
+export const DEFAULT_RESIZE_WITH: 'canvas' | 'bitmap' = 'canvas';
 
 /**
  * Creates a decoder using the environment's bitmap decoding. Pixel values are kept as stored
@@ -114,27 +126,31 @@ export function createBitmapImageDecoder(
   if (options.nativeResize === false) return decode;
   const quality = options.resizeQuality ?? DEFAULT_RESIZE_QUALITY;
   let small: { w: number; h: number; ctx: NonNullable<ReturnType<InstanceType<BitmapEnvironment['OffscreenCanvas']>['getContext']>> } | null = null;
-  /** Decode + resize in `createImageBitmap`, RGBA → BGR (mirrored in the same copy when asked). */
+  /** Decode, resize (scaled draw or `createImageBitmap`), RGBA → BGR (mirrored in the same copy when asked). */
   const decodeResized = async (bytes: Uint8Array, path: string, req: ResizedDecodeRequest): Promise<ImageU8 | null> => {
     if (pngBitDepth(bytes) === 16) return null;
     const { width, height, flipHorizontal } = req;
     const copy = new Uint8Array(bytes);
+    const byBitmap = (options.resizeWith ?? DEFAULT_RESIZE_WITH) === 'bitmap';
     const bmp = await env.createImageBitmap(new Blob([copy.buffer as ArrayBuffer]), {
       colorSpaceConversion: 'none',
       premultiplyAlpha: 'none',
-      resizeWidth: width,
-      resizeHeight: height,
-      resizeQuality: quality,
+      ...(byBitmap ? { resizeWidth: width, resizeHeight: height, resizeQuality: quality } : {}),
     });
     try {
-      if (bmp.width !== width || bmp.height !== height) return null;
+      if (byBitmap && (bmp.width !== width || bmp.height !== height)) return null;
       if (!small || small.w !== width || small.h !== height) {
         const ctx = new env.OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
         if (!ctx) throw new Error(`${path}: no 2d context for decoding`);
         ctx.globalCompositeOperation = 'copy';
         small = { w: width, h: height, ctx };
       }
-      small.ctx.drawImage(bmp, 0, 0);
+      if (byBitmap) small.ctx.drawImage(bmp, 0, 0);
+      else {
+        small.ctx.imageSmoothingEnabled = quality !== 'pixelated';
+        if (quality !== 'pixelated') small.ctx.imageSmoothingQuality = quality;
+        small.ctx.drawImage(bmp, 0, 0, width, height);
+      }
       const { data } = small.ctx.getImageData(0, 0, width, height);
       if (flipHorizontal) return { width, height, channels: 3, data: rgbaToBgrMirrored(data, width, height) };
       return toBgr({ width, height, channels: 4, data });
