@@ -11,8 +11,8 @@
  *    800), (2048, 1024)], keep_ratio) + RandomFlip(prob=1) fused as `Compose` runs them, PackDetInputs,
  *    DetDataPreprocessor normalise (goal ≤ 60 ms). Wall times (a worker has no CPU clock);
  *  - the same sample through the native path (`Compose` running LoadImageFromFile + RandomResize +
- *    RandomFlip(prob=0.5) as one span: `createImageBitmap` decodes at the drawn size, the canvas
- *    mirrors, see src/data/transforms/browser_fast_path.ts), median and p90, next to the exact path
+ *    RandomFlip(prob=0.5) as one span: scale and direction drawn first, `createImageBitmap` decodes,
+ *    a scaled `drawImage` resizes, the RGBA → BGR copy mirrors, see src/data/transforms/browser_fast_path.ts), median and p90, next to the exact path
  *    (same Compose, same seeds, `nativeResize: false`), with the packed pixels' difference between them;
  *    then each path alone for 20 samples with the renderer process's CPU time per sample (/proc).
  *
@@ -115,7 +115,7 @@ self.onmessage = async (ev) => {
       t.total.push(m[4] - m[0]);
     }
     // The native path: LoadImageFromFile + RandomResize + RandomFlip as one Compose span
-    // (createImageBitmap decodes at the drawn size, the canvas mirrors), against the exact path
+    // (draws first, decode, scaled drawImage, mirrored RGBA → BGR copy), against the exact path
     // through the same Compose with the same seed (same draws), pixels compared.
     const pipe = (decodeImage, seed) =>
       new Compose(

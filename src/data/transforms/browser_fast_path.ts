@@ -1,9 +1,10 @@
 /**
  * Native decode-and-resize for `LoadImageFromFile` → (`LoadAnnotations`) → `Resize` / `RandomResize`
- * (→ `RandomFlip`): where the decoder can decode straight to a given size (the browser's
- * `createImageBitmap(blob, { resizeWidth, resizeHeight })`, see `../browser_image_decoder.ts`), the
- * random draws (scale, then flip direction) happen first, from the PNG header's size, and the image
- * is decoded, resized and mirrored in one native step. Keys (`img_shape`, `ori_shape`, `scale`,
+ * (→ `RandomFlip`): where the decoder can decode straight to a given size (the browser's:
+ * `createImageBitmap`, then a scaled `drawImage`, or `createImageBitmap`'s own `resizeWidth` /
+ * `resizeHeight`; see `../browser_image_decoder.ts`), the random draws (scale, then flip direction)
+ * happen first, from the PNG header's size, and the image is decoded, resized and mirrored in one
+ * native step (the mirror in the RGBA → BGR copy). Keys (`img_shape`, `ori_shape`, `scale`,
  * `scale_factor`, boxes, masks, `flip`) are computed exactly as the step-by-step transforms do; only
  * pixel values differ from OpenCV's `INTER_LINEAR` (by a few intensity units: the browser's
  * resampler is not OpenCV's). 16-bit PNGs, non-PNG files and decoders without the ability take
