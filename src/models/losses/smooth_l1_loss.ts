@@ -60,6 +60,10 @@ export class SmoothL1Loss extends L1Loss {
     const diff = tf.abs(tf.sub(pred, target));
     const quad = tf.div(tf.mul(tf.square(diff), 0.5), this.beta);
     const lin = tf.sub(diff, 0.5 * this.beta);
-    return tf.where(tf.less(diff, this.beta), quad, lin);
+    // mask = (diff < β) as 1/0 through `step` (which has a gradient, zero), not `less` + `where`:
+    // tfjs has no gradient for `Less`, so that form cannot be trained. 1·quad + 0·lin is exactly
+    // quad (and vice versa), so the values equal torch.where's.
+    const mask = tf.step(tf.sub(this.beta, diff));
+    return tf.add(tf.mul(mask, quad), tf.mul(tf.sub(1, mask), lin));
   }
 }
