@@ -28,6 +28,11 @@ export interface ParityLossCase {
   labels: number[];
   /** Packed masks (big bit order), `labels.length × h × w` bits. */
   packedMasks: Uint8Array;
+  /**
+   * With `true`, differentiate the total loss (`lossAndGrads`, the training step's backward) and
+   * return the sum and abs_sum of every parameter gradient. Slow on a software adapter.
+   */
+  withGrads?: boolean;
 }
 
 /** What {@link runModelParity} is given. */
@@ -70,7 +75,7 @@ export interface ParityResult {
   isFallbackAdapter: boolean;
   /** Adapter description as the browser reports it. */
   adapter: string | null;
-  /** Number of checkpoint tensors assigned; missing / unexpected keys of the strict load. */
+  /** Number of checkpoint tensors assigned by the strict load (which throws on missing / unexpected keys). */
   numLoaded: number;
   /** Maps by name (see {@link ParityRequest.sampleIndices}). */
   maps: Record<string, ParityMapStat>;
@@ -87,6 +92,10 @@ export interface ParityResult {
     rpn: { numAnchors: number; numPos: number; numNeg: number; posInds: number[] };
     proposals: { count: number; scoresSum: number };
     rcnn: { numPos: number; numNeg: number };
+    /** Total loss (sum of the `loss*` terms) when gradients were asked for. */
+    total?: number;
+    /** Per parameter (state_dict name) with a gradient: its sum and abs_sum in float64. */
+    grads?: Record<string, { sum: number; absSum: number }>;
   };
   /** Milliseconds: checkpoint read + load, forward pieces, loss. */
   ms: { load: number; forward: number; loss: number };
@@ -221,8 +230,26 @@ async function runLossCase(checkpoint: Uint8Array, lc: ParityLossCase): Promise<
         masks: { data: unpackMasks(lc.packedMasks, lc.labels.length, h, w), count: lc.labels.length, height: h, width: w },
       },
     };
-    const extra = await model.loss(input, [sample]);
+    let value: tf.Scalar | null = null;
+    let gradMap: tf.NamedTensorMap = {};
+    let extra: Record<string, tf.Scalar>;
+    if (lc.withGrads) ({ value, grads: gradMap, extra } = await model.lossAndGrads(input, [sample]));
+    else extra = await model.loss(input, [sample]);
     try {
+      let grads: Record<string, { sum: number; absSum: number }> | undefined;
+      if (value) {
+        grads = {};
+        for (const [k, g] of Object.entries(gradMap)) {
+          const v = await g.data();
+          let sum = 0;
+          let absSum = 0;
+          for (let i = 0; i < v.length; i++) {
+            sum += v[i]!;
+            absSum += Math.abs(v[i]!);
+          }
+          grads[k] = { sum, absSum };
+        }
+      }
       const terms: Record<string, number> = {};
       for (const [k, t] of Object.entries(extra)) terms[k] = (await t.data())[0]!;
       const rpnT = model.rpnHead.lastTargets!;
@@ -233,9 +260,10 @@ async function runLossCase(checkpoint: Uint8Array, lc: ParityLossCase): Promise<
         rpn: { numAnchors: rpnT.numAnchors, numPos: rpnT.numPos, numNeg: rpnT.numNeg, posInds: Array.from(rpnT.sampling[0]!.posInds) },
         proposals: { count: props.scores.length, scoresSum: props.scores.reduce((a, b) => a + b, 0) },
         rcnn: { numPos: rc.numPos, numNeg: rc.numNeg },
+        ...(value ? { total: (await value.data())[0]!, grads } : {}),
       };
     } finally {
-      tf.dispose(Object.values(extra));
+      tf.dispose([...Object.values(extra), ...Object.values(gradMap), ...(value ? [value] : [])]);
     }
   } finally {
     input.dispose();
