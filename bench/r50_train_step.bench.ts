@@ -19,6 +19,12 @@
  * runs XNNPACK single-threaded), and the ratios DetStudio / torch are reported — CPU time is the
  * fair one on a shared machine; the 1-minute load averages are reported alongside.
  *
+ * Measured (2-core Xeon VM, load average 3.4–4.0, 2 timed iterations after 1 warm-up, 2026-11-28):
+ * 256×512: wasm 11.1 s CPU / 11.3 s wall per iteration, 2 readbacks, tfjs peak 3970 MiB (views
+ * counted), wasm heap 2771 MiB; torch 9.0 s CPU / 9.1 s wall → 1.24×. 512×1024: wasm runs out of
+ * its 4 GiB heap in the backward (at the FPN P2 3×3 conv's Conv2DBackpropInput; tfjs peak 7433 MiB
+ * before failing); torch 34.9 s CPU / 35.2 s wall.
+ *
  * Env: BENCH_ITERS (timed iterations, default 2), BENCH_R50_FULL=1 (adds 1024×2048),
  * BENCH_R50_SMALL=0 (drops 256×512), BENCH_R50_L1=1 (skip the SmoothL1Loss attempt), BENCH_PYTHON,
  * BENCH_TORCH=0 (skip torch).
@@ -55,10 +61,10 @@ function r50Config(scale: [number, number], l1Bbox = false): Record<string, unkn
 }
 
 /**
- * The config's bbox loss is SmoothL1Loss(beta=1.0); if its backward fails (at the time of writing:
- * "gradient function not found for Less", the `tf.where(tf.less(…))` in `smooth_l1_loss.ts`), the
- * failure is reported and the step is timed again with `L1Loss` instead — an element-wise loss on
- * at most 512 RoIs × 4, so the timing is unaffected — and labelled so.
+ * The config's bbox loss is SmoothL1Loss(beta=1.0); if its backward fails (as it did before
+ * ea7d408: "gradient function not found for Less"), the failure is reported and the step is timed
+ * again with `L1Loss` instead — an element-wise loss on at most 512 RoIs × 4, so the timing is
+ * unaffected — and labelled so.
  */
 
 async function timeR50(scale: [number, number]): Promise<Record<string, unknown>> {
