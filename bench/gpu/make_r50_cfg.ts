@@ -4,7 +4,7 @@
  * `src/configs/cityscapes/mask-rcnn_r50_fpn_1x_cityscapes.py` (R50-FPN, 8 classes, random init).
  * The GPU machine has no Node config tree at hand in the bundle, so the configs travel as JSON.
  *
- *   node --import ./bin/register-hooks.mjs --import tsx bench/gpu/make_r50_cfg.ts <out.json>
+ *   node --import ./bin/register-hooks.mjs --import tsx bench/gpu/make_r50_cfg.ts .gpu-kit/r50_cfg.json
  */
 import { writeFileSync } from 'node:fs';
 import { loadDemoConfig } from '../../src/learning/demo_training.ts';
@@ -21,6 +21,6 @@ function r50Config(scale: [number, number]): Record<string, unknown> {
   return demo;
 }
 
-const out = process.argv[2] ?? '.gpu-kit-src/r50_cfg.json';
+const out = process.argv[2] ?? '.gpu-kit/r50_cfg.json';
 writeFileSync(out, JSON.stringify({ '128x256': r50Config([256, 128]), '512x1024': r50Config([1024, 512]), '1024x2048': r50Config([2048, 1024]) }));
 console.log(`wrote ${out}`);

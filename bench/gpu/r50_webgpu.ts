@@ -6,8 +6,9 @@
  * ground truth is real). Reports ms/iteration (median), GPU→CPU readbacks per iteration and tfjs's
  * tensor-memory figures, one JSON line per size, also to $KIT_RESULTS_DIR/tfjs-webgpu-r50.jsonl.
  *
- * Build (here):  node --import ./bin/register-hooks.mjs --import tsx bench/gpu/make_r50_cfg.ts .gpu-kit-src/r50_cfg.json
- *                bash ../shared/tools/gpu-kit/make-kit.sh bench/gpu/r50_webgpu.ts .gpu-kit
+ * Build (here):  bash ../shared/tools/gpu-kit/make-kit.sh bench/gpu/r50_webgpu.ts .gpu-kit
+ *                node --import ./bin/register-hooks.mjs --import tsx bench/gpu/make_r50_cfg.ts .gpu-kit/r50_cfg.json
+ *                (the resolved configs travel as JSON in the kit: the config tree is not in the bundle)
  * Run (there):   bash .gpu-kit/run-on-gpu.sh .gpu-kit [--iters=N] [--warmup=N] [--sizes=512x1024,1024x2048]
  * PyTorch twin:  bench/gpu/torch_r50_gpu.py (torchvision's maskrcnn_resnet50_fpn, same sizes).
  * Device call:   command `python3 bench/gpu/torch_r50_gpu.py 10 3; bash .gpu-kit/run-on-gpu.sh .gpu-kit`,
@@ -27,8 +28,6 @@ import { initBackend } from '../../src/ops/backend';
 import type { PackedInputs } from '../../src/data/transforms/formatting';
 import { buildRunner } from '../../src/runner/build';
 import { parseLosses } from '../../src/runner/runner';
-// Written by bench/gpu/make_r50_cfg.ts (the config tree is not in the bundle).
-import configs from '../../.gpu-kit-src/r50_cfg.json';
 
 const args: Record<string, string> = {};
 for (const a of process.argv.slice(2)) {
@@ -40,6 +39,8 @@ const WARMUP = Number(args.warmup ?? 2);
 const SIZES = (args.sizes ?? '512x1024,1024x2048').split(',');
 /** Skip the next size when one iteration of this one took longer than this (ms). */
 const BUDGET_MS = Number(args.budget_ms ?? 60_000);
+/** Resolved configs by size, written by bench/gpu/make_r50_cfg.ts. */
+const configs = JSON.parse(readFileSync(args.cfg ?? '.gpu-kit/r50_cfg.json', 'utf8')) as Record<string, Record<string, unknown>>;
 
 const resultsDir = process.env.KIT_RESULTS_DIR ?? join(process.cwd(), 'kit-results');
 mkdirSync(resultsDir, { recursive: true });
@@ -67,7 +68,7 @@ const median = (xs: number[]): number => {
 };
 
 async function timeSize(size: string): Promise<number> {
-  const cfg = (configs as Record<string, Record<string, unknown>>)[size];
+  const cfg = configs[size];
   if (!cfg) throw new Error(`no config for ${size}`);
   const ctx = { readFile: async (p: string) => new Uint8Array(readFileSync(p)) };
   const t0 = performance.now();
