@@ -6,6 +6,7 @@
  * @see mmdet/models/task_modules/samplers/random_sampler.py, base_sampler.py, sampling_result.py
  */
 import type { AssignResult } from '../assigners/max_iou_assigner';
+import { seededRng, type StatefulRng } from '../../../data/transforms/types';
 
 /** Constructor options (mmdet config keys). */
 export interface RandomSamplerConfig {
@@ -46,18 +47,6 @@ export interface SamplingResult {
   avgFactor: number;
 }
 
-/** Small, fast seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gatherBoxes(boxes: ArrayLike<number>, inds: ArrayLike<number>): Float32Array {
   const out = new Float32Array(inds.length * 4);
   for (let i = 0; i < inds.length; i++) for (let c = 0; c < 4; c++) out[i * 4 + c] = boxes[inds[i]! * 4 + c]!;
@@ -70,42 +59,32 @@ export class RandomSampler {
   readonly posFraction: number;
   readonly negPosUb: number;
   readonly addGtAsProposals: boolean;
-  /** mulberry32 counter (the generator's whole state). */
-  private state: number;
+  /** The sampler's own generator (mulberry32, the same as the pipelines'). */
+  private readonly rng: StatefulRng;
 
   constructor(cfg: RandomSamplerConfig) {
     this.num = cfg.num;
     this.posFraction = cfg.pos_fraction;
     this.negPosUb = cfg.neg_pos_ub ?? -1;
     this.addGtAsProposals = cfg.add_gt_as_proposals ?? true;
-    this.state = (cfg.seed ?? 0) >>> 0;
+    this.rng = seededRng(cfg.seed ?? 0);
   }
 
   /** The random generator's state (saved in checkpoints so a resumed run samples like an uninterrupted one). */
   getState(): number {
-    return this.state;
+    return this.rng.getState().state;
   }
 
   /** Continues from a state returned by {@link getState}. */
   setState(state: number): void {
-    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) throw new Error(`RandomSampler: not a generator state: ${state}`);
-    this.state = state;
-  }
-
-  /** Uniform in [0, 1): the same sequence as {@link mulberry32}. */
-  private rand(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.rng.setState({ type: 'mulberry32', state });
   }
 
   /** Picks `num` of `gallery` uniformly without replacement (partial Fisher–Yates). */
   randomChoice(gallery: number[], num: number): number[] {
     const a = gallery.slice();
     for (let i = 0; i < num; i++) {
-      const j = i + Math.floor(this.rand() * (a.length - i));
+      const j = i + Math.floor(this.rng.random() * (a.length - i));
       const t = a[i]!;
       a[i] = a[j]!;
       a[j] = t;
