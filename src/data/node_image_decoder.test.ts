@@ -1,48 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { decode, encode } from 'fast-png';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../testing/fixtures.ts';
 import { exifOrientation, JpegDecodeError, nodeImageDecoder, nodePngDecoder } from './node_image_decoder.ts';
 import { PngDecodeError } from './png.ts';
+import { noise, pngWithFilters } from './testing_png.ts';
 import { defaultImageDecoder, LoadImageFromFile, toBgr, UnsupportedImageError } from './transforms/loading.ts';
-
-/** A PNG whose rows use the filter types of `filters` in turn (filtered here, deflated by zlib). */
-function pngWithFilters(w: number, h: number, ch: number, pixels: Uint8Array, filters: number[]): Uint8Array {
-  const stride = w * ch;
-  const raw = new Uint8Array(h * (stride + 1));
-  const at = (y: number, x: number): number => (y < 0 || x < 0 ? 0 : pixels[y * stride + x]!);
-  for (let y = 0; y < h; y++) {
-    const f = filters[y % filters.length]!;
-    raw[y * (stride + 1)] = f;
-    for (let x = 0; x < stride; x++) {
-      const a = at(y, x - ch);
-      const b = at(y - 1, x);
-      const c = at(y - 1, x - ch);
-      const p = a + b - c;
-      const pa = Math.abs(p - a);
-      const pb = Math.abs(p - b);
-      const pc = Math.abs(p - c);
-      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f]!;
-      raw[y * (stride + 1) + 1 + x] = (pixels[y * stride + x]! - pred) & 255;
-    }
-  }
-  const chunk = (type: string, data: Uint8Array): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, 'latin1');
-    return Buffer.concat([head, Buffer.from(data), Buffer.alloc(4)]); // CRC not checked by the decoders
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  ihdr[9] = { 1: 0, 2: 4, 3: 2, 4: 6 }[ch]!;
-  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return new Uint8Array(Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array())]));
-}
 
 /** fast-png's samples, 16-bit ones reduced to their high byte (what OpenCV's colour read keeps). */
 function fastPngPixels(bytes: Uint8Array): { width: number; height: number; channels: number; data: Uint8Array } {
@@ -51,7 +16,6 @@ function fastPngPixels(bytes: Uint8Array): { width: number; height: number; chan
   return { width: r.width, height: r.height, channels: r.channels, data };
 }
 
-const noise = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => ((i * 2654435761 + seed) >>> 13) & 255);
 
 describe('nodeImageDecoder: PNG', () => {
   it('decodes exactly like fast-png (fixture RGB images, all filter types, 16-bit, RGBA, gray)', () => {
@@ -63,8 +27,8 @@ describe('nodeImageDecoder: PNG', () => {
     files.push(encode({ width: w, height: h, data: grad(w * h * 4, 7), channels: 4, depth: 8 }));
     files.push(encode({ width: w, height: h, data: grad(w * h, 3), channels: 1, depth: 8 }));
     files.push(encode({ width: w, height: h, data: Uint16Array.from({ length: w * h * 3 }, (_, i) => i * 977), channels: 3, depth: 16 }));
-    for (const ch of [1, 2, 3, 4]) files.push(pngWithFilters(w, h, ch, noise(w * h * ch, ch), [0, 1, 2, 3, 4, 4, 3, 2, 1]));
-    files.push(pngWithFilters(w, h, 3, noise(w * h * 3, 9), [4, 3, 1])); // Paeth / Average on the first row
+    for (const ch of [1, 2, 3, 4]) files.push(pngWithFilters(w, h, ch, 8, noise(w * h * ch, ch), [0, 1, 2, 3, 4, 4, 3, 2, 1]));
+    files.push(pngWithFilters(w, h, 3, 8, noise(w * h * 3, 9), [4, 3, 1])); // Paeth / Average on the first row
     for (const bytes of files) {
       const a = nodeImageDecoder(bytes, 'x.png');
       const b = fastPngPixels(bytes);
