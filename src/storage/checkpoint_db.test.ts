@@ -184,6 +184,11 @@ describe('CheckpointDb', () => {
     await db2.putRun({ ...run, scalars: run.scalars.slice(0, 100) });
     await db2.appendScalars('r', [{ step: 101, loss: 0.5, lr: 0.01 }]);
     expect((await db2.getRun('r'))!.scalars.map((x) => x.step)).toEqual([...Array.from({ length: 100 }, (_, i) => i + 1), 101]);
+    await db2.appendScalars('r', rows.slice(101, 1500));
+    const info = (await db2.listRunInfos()).find((x) => x.id === 'r')!;
+    expect(info.points).toBe((await db2.getRun('r'))!.scalars.length);
+    expect(info.points).toBe(1500);
+    expect('scalars' in info).toBe(false);
     await expect(db2.appendScalars('missing', [{ step: 1 }])).rejects.toThrow(/not found/);
     db2.close();
   });
@@ -205,6 +210,7 @@ describe('CheckpointDb', () => {
     await db.appendScalars('old', [{ step: 2, loss: 1, lr: 0.01 }]);
     expect((await db.getRun('old'))!.scalars.map((r) => r.step)).toEqual([1, 2]);
     expect((await db.listRuns())[0]!.scalars.map((r) => r.step)).toEqual([1, 2]);
+    expect((await db.listRunInfos())[0]!.points).toBe(2); // one inline (older version) + one chunked
     db.close();
   });
 });

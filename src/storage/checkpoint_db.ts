@@ -176,6 +176,24 @@ export class CheckpointDb {
   }
 
   /**
+   * All runs without their logged scalars (only how many there are), most recently updated first:
+   * what run lists need. Reads one chunk per run: every chunk but a run's last holds exactly
+   * {@link SCALAR_CHUNK_ROWS} rows (putRun writes full chunks, appendScalars tops up the last).
+   */
+  async listRunInfos(): Promise<Array<Omit<RunRow, 'scalars'> & { points: number }>> {
+    const tx = this.db.transaction(['runs', 'scalarChunks'], 'readonly');
+    const chunks = tx.objectStore('scalarChunks');
+    const out: Array<Omit<RunRow, 'scalars'> & { points: number }> = [];
+    for (const { scalars, ...info } of await tx.objectStore('runs').getAll()) {
+      const n = await chunks.count(runRange(info.id));
+      const last = n > 0 ? await chunks.openCursor(runRange(info.id), 'prev') : null;
+      out.push({ ...info, points: (scalars?.length ?? 0) + (n > 0 ? (n - 1) * SCALAR_CHUNK_ROWS + (last?.value.rows.length ?? 0) : 0) });
+    }
+    await tx.done;
+    return out.sort((a, b) => b.updated.localeCompare(a.updated));
+  }
+
+  /**
    * Appends logged scalars to a run (the charts' history): the run's last chunk is topped up to
    * {@link SCALAR_CHUNK_ROWS} rows, the rest goes to new chunks, so a flush writes at most about
    * one chunk more than its rows however long the history is.

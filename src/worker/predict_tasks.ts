@@ -104,7 +104,7 @@ export interface PredictEnv {
   fetchWeights?(url: string): Promise<Uint8Array>;
   /** Opens the checkpoint database (absent where there is none, e.g. Node). */
   checkpointDb?(): Promise<{
-    listRuns(): Promise<Array<{ id: string; name: string; configText?: string }>>;
+    listRunInfos(): Promise<Array<{ id: string; name: string; configText?: string }>>;
     listCheckpoints(runId: string): Promise<StoredCheckpointInfo[]>;
     loadCheckpoint<R>(id: string): Promise<R>;
   }>;
@@ -294,7 +294,7 @@ export class Predictor {
     if (!this.env.checkpointDb) return [];
     const db = await this.env.checkpointDb();
     const out: StoredRun[] = [];
-    for (const run of await db.listRuns()) {
+    for (const run of await db.listRunInfos()) {
       const checkpoints = await db.listCheckpoints(run.id);
       if (checkpoints.length) out.push({ runId: run.id, runName: run.name, configText: run.configText, checkpoints });
     }

@@ -635,13 +635,13 @@ export class TrainingService {
 
   async listRuns(): Promise<RunSummary[]> {
     const db = await this.db();
-    return (await db.listRuns()).map((r: RunRow) => ({
+    return (await db.listRunInfos()).map((r) => ({
       id: r.id,
       name: r.name,
       created: r.created,
       updated: r.updated,
       status: this.session?.runId === r.id && this.active() ? this.session.status : r.status === 'running' ? 'interrupted' : r.status,
-      points: r.scalars.length,
+      points: r.points,
       hasConfig: Boolean(r.configText),
     }));
   }
@@ -665,7 +665,7 @@ export class TrainingService {
 
   async listCheckpoints(runId?: string): Promise<CheckpointSummary[]> {
     const db = await this.db();
-    const runs = runId ? [runId] : (await db.listRuns()).map((r) => r.id);
+    const runs = runId ? [runId] : (await db.listRunInfos()).map((r) => r.id);
     const out: CheckpointSummary[] = [];
     for (const id of runs) for (const c of await db.listCheckpoints(id)) out.push({ ...c, runId: id });
     return out;
