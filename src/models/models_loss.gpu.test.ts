@@ -11,28 +11,14 @@ import '@tensorflow/tfjs-core/dist/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../ops/backend';
-import { readFixtureBytes, readFixtureJson } from '../testing/fixtures';
+import { readFixtureJson } from '../testing/fixtures';
 import type { TwoStageDetector } from './detectors/two_stage';
-import type { DetDataSample } from './structures';
-import { buildTinyDetector, readNchwAsNhwc, relDiff, tinyConfig, unpackBits } from './testing/tiny';
+import { buildTinyDetector, readNchwAsNhwc, relDiff, tinyConfig, lossCaseSample } from './testing/tiny';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 const expected: Json = readFixtureJson('mmdet-losses', 'case_0', 'expected.json');
-const gtJson: Json = readFixtureJson('mmdet-losses', 'case_0', 'gt.json');
 
-function sample(): DetDataSample {
-  const inst: { bbox: number[]; label: number }[] = gtJson.instances;
-  const [h, w] = gtJson.image_shape as [number, number];
-  return {
-    metainfo: { img_shape: [h, w], ori_shape: [h, w], scale_factor: [1, 1], pad_shape: [h, w], batch_input_shape: [h, w] },
-    gt_instances: {
-      bboxes: Float32Array.from(inst.flatMap((i) => i.bbox)),
-      labels: Int32Array.from(inst.map((i) => i.label)),
-      masks: unpackBits(readFixtureBytes('mmdet-losses', 'case_0', 'gt_masks.bin'), inst.length, h, w),
-    },
-  };
-}
 
 /** sum and abs_sum of a tensor read back from the GPU, in float64. */
 async function sums(t: tf.Tensor): Promise<{ s: number; a: number }> {
@@ -78,7 +64,7 @@ describe('Mask R-CNN training step vs MMDetection 3.3 (webgpu)', () => {
     const model = buildTinyDetector(tinyConfig('l1'));
     try {
       model.train();
-      const extra = await model.loss(input, [sample()]);
+      const extra = await model.loss(input, [lossCaseSample()]);
       try {
         expect(tf.getBackend()).toBe('webgpu');
         await checkSamplingAndLosses(model, extra, expected.l1);
@@ -98,7 +84,7 @@ describe('Mask R-CNN training step vs MMDetection 3.3 (webgpu)', () => {
     try {
       model.train();
       const ref = expected.l1;
-      const { value, grads, extra } = await model.lossAndGrads(input, [sample()]);
+      const { value, grads, extra } = await model.lossAndGrads(input, [lossCaseSample()]);
       try {
         expect(tf.getBackend()).toBe('webgpu');
         await checkSamplingAndLosses(model, extra, ref);

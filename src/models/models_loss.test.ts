@@ -5,30 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../ops/backend';
-import { readFixtureBytes, readFixtureJson } from '../testing/fixtures';
-import type { DetDataSample } from './structures';
-import { buildTinyDetector, readNchwAsNhwc, relDiff, tinyConfig, unpackBits } from './testing/tiny';
+import { readFixtureJson } from '../testing/fixtures';
+import { buildTinyDetector, readNchwAsNhwc, relDiff, tinyConfig, lossCaseSample } from './testing/tiny';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 const expected: Json = readFixtureJson('mmdet-losses', 'case_0', 'expected.json');
-const gtJson: Json = readFixtureJson('mmdet-losses', 'case_0', 'gt.json');
 
-function sample(withGt = true): DetDataSample {
-  const inst: { bbox: number[]; label: number }[] = gtJson.instances;
-  const g = withGt ? inst.length : 0;
-  const [h, w] = gtJson.image_shape as [number, number];
-  return {
-    metainfo: { img_shape: [h, w], ori_shape: [h, w], scale_factor: [1, 1], pad_shape: [h, w], batch_input_shape: [h, w] },
-    gt_instances: {
-      bboxes: Float32Array.from(inst.slice(0, g).flatMap((i) => i.bbox)),
-      labels: Int32Array.from(inst.slice(0, g).map((i) => i.label)),
-      masks: withGt
-        ? unpackBits(readFixtureBytes('mmdet-losses', 'case_0', 'gt_masks.bin'), g, h, w)
-        : { data: new Uint8Array(0), count: 0, height: h, width: w },
-    },
-  };
-}
 
 let input: tf.Tensor4D;
 beforeAll(async () => {
@@ -43,7 +26,7 @@ describe('Mask R-CNN loss vs MMDetection 3.3 (cpu)', () => {
     try {
     model.train();
     const ref = expected.l1;
-    const extra = await model.loss(input, [sample()]);
+    const extra = await model.loss(input, [lossCaseSample()]);
     // RPN sampling.
     const rpn = model.rpnHead.lastTargets!;
     expect(rpn.numAnchors).toBe(ref.rpn_sampling.num_anchors);
@@ -79,7 +62,7 @@ describe('Mask R-CNN loss vs MMDetection 3.3 (cpu)', () => {
     const model = buildTinyDetector(tinyConfig('smoothl1'));
     try {
       model.train();
-      const losses = await model.loss(input, [sample()]);
+      const losses = await model.loss(input, [lossCaseSample()]);
       const ref = expected.smoothl1.losses;
       for (const k of ['loss_cls', 'loss_bbox', 'loss_mask']) expect(relDiff(losses[k]!.dataSync()[0]!, ref[k]), k).toBeLessThan(1e-4);
     } finally {
@@ -91,7 +74,7 @@ describe('Mask R-CNN loss vs MMDetection 3.3 (cpu)', () => {
     const model = buildTinyDetector(tinyConfig('l1'));
     try {
       model.train();
-      const losses = await model.loss(input, [sample(false)]);
+      const losses = await model.loss(input, [lossCaseSample(false)]);
       expect(losses.loss_bbox!.dataSync()[0]).toBe(0);
       expect(losses.loss_mask!.dataSync()[0]).toBe(0);
       expect(losses.loss_rpn_bbox!.dataSync()[0]).toBe(0);

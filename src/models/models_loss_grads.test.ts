@@ -7,30 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../ops/backend';
-import { readFixtureBytes, readFixtureJson } from '../testing/fixtures';
-import type { DetDataSample } from './structures';
-import { buildTinyDetector, readNchwAsNhwc, relDiff, tinyConfig, unpackBits } from './testing/tiny';
+import { readFixtureJson } from '../testing/fixtures';
+import { buildTinyDetector, readNchwAsNhwc, relDiff, tinyConfig, lossCaseSample } from './testing/tiny';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 const expected: Json = readFixtureJson('mmdet-losses', 'case_0', 'expected.json');
-const gtJson: Json = readFixtureJson('mmdet-losses', 'case_0', 'gt.json');
 
-function sample(withGt = true): DetDataSample {
-  const inst: { bbox: number[]; label: number }[] = gtJson.instances;
-  const g = withGt ? inst.length : 0;
-  const [h, w] = gtJson.image_shape as [number, number];
-  return {
-    metainfo: { img_shape: [h, w], ori_shape: [h, w], scale_factor: [1, 1], pad_shape: [h, w], batch_input_shape: [h, w] },
-    gt_instances: {
-      bboxes: Float32Array.from(inst.slice(0, g).flatMap((i) => i.bbox)),
-      labels: Int32Array.from(inst.slice(0, g).map((i) => i.label)),
-      masks: withGt
-        ? unpackBits(readFixtureBytes('mmdet-losses', 'case_0', 'gt_masks.bin'), g, h, w)
-        : { data: new Uint8Array(0), count: 0, height: h, width: w },
-    },
-  };
-}
 
 /** Total loss and every parameter gradient of the L1 variant on `backend`, checked against MMDetection. */
 async function checkGrads(backend: 'wasm' | 'cpu'): Promise<void> {
@@ -41,7 +24,7 @@ async function checkGrads(backend: 'wasm' | 'cpu'): Promise<void> {
   try {
     model.train();
     const ref = expected.l1;
-    const { value, grads, extra } = await model.lossAndGrads(input, [sample()]);
+    const { value, grads, extra } = await model.lossAndGrads(input, [lossCaseSample()]);
     expect(relDiff(value.dataSync()[0]!, ref.losses.total_loss)).toBeLessThan(1e-4);
     for (const [key, r] of Object.entries(ref.param_grads as Record<string, Json>)) {
       if (r.grad === null && r.requires_grad === false) {

@@ -9,7 +9,7 @@ import type { ConfigDict } from '../../registry/registry';
 import { buildDetector } from '../index';
 import type { TwoStageDetector } from '../detectors/two_stage';
 import { loadCheckpoint } from '../utils/load_checkpoint';
-import type { BitmapMasks } from '../structures';
+import type { BitmapMasks, DetDataSample } from '../structures';
 
 /** The mmdet model config used by the fixtures (`l1` or `smoothl1` variant). */
 export function tinyConfig(variant: 'l1' | 'smoothl1' = 'l1'): ConfigDict {
@@ -49,4 +49,25 @@ export function unpackBits(bytes: Uint8Array, count: number, height: number, wid
 /** Relative difference `|a - b| / max(|b|, floor)`. */
 export function relDiff(a: number, b: number, floor = 1e-12): number {
   return Math.abs(a - b) / Math.max(Math.abs(b), floor);
+}
+
+/**
+ * The data sample of `mmdet-losses/case_0` (its image's metainfo, gt boxes, labels and bitmap masks),
+ * or the same image with no ground truth.
+ */
+export function lossCaseSample(withGt = true): DetDataSample {
+  const gt = readFixtureJson<{ instances: Array<{ bbox: number[]; label: number }>; image_shape: [number, number] }>('mmdet-losses', 'case_0', 'gt.json');
+  const inst = gt.instances;
+  const g = withGt ? inst.length : 0;
+  const [h, w] = gt.image_shape;
+  return {
+    metainfo: { img_shape: [h, w], ori_shape: [h, w], scale_factor: [1, 1], pad_shape: [h, w], batch_input_shape: [h, w] },
+    gt_instances: {
+      bboxes: Float32Array.from(inst.slice(0, g).flatMap((i) => i.bbox)),
+      labels: Int32Array.from(inst.slice(0, g).map((i) => i.label)),
+      masks: withGt
+        ? unpackBits(readFixtureBytes('mmdet-losses', 'case_0', 'gt_masks.bin'), g, h, w)
+        : { data: new Uint8Array(0), count: 0, height: h, width: w },
+    },
+  };
 }
