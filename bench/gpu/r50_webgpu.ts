@@ -39,6 +39,10 @@ const WARMUP = Number(args.warmup ?? 2);
 const SIZES = (args.sizes ?? '512x1024,1024x2048').split(',');
 /** Skip the next size when one iteration of this one took longer than this (ms). */
 const BUDGET_MS = Number(args.budget_ms ?? 60_000);
+/** `--profile`: after timing, one more step inside tf.profile (GPU time per kernel via timestamp queries). */
+const PROFILE = args.profile === 'true';
+/** `--flags=NAME=V,...`: tfjs environment flags, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64. */
+const FLAGS = (args.flags ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]);
 /** Resolved configs by size, written by bench/gpu/make_r50_cfg.ts. */
 const configs = JSON.parse(readFileSync(args.cfg ?? '.gpu-kit/r50_cfg.json', 'utf8')) as Record<string, Record<string, unknown>>;
 
@@ -104,6 +108,13 @@ async function timeSize(size: string): Promise<number> {
   }
   const mem = tf.memory() as unknown as Record<string, unknown>;
   const ms = median(runs.map((r) => r.ms));
+  if (PROFILE) {
+    try {
+      await profileStep(size, () => step(WARMUP + ITERS));
+    } catch (e) {
+      emit({ kind: 'error', name: `profile ${size}`, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
   emit({
     kind: 'result',
     backend: 'tfjs-webgpu',
@@ -122,7 +133,42 @@ async function timeSize(size: string): Promise<number> {
   return ms;
 }
 
+/** One step under tf.profile: kernel count and GPU milliseconds per kernel name (timestamp queries). */
+async function profileStep(size: string, run: () => Promise<{ ms: number }>): Promise<void> {
+  const w0 = performance.now();
+  let stepMs = 0;
+  const prof = await tf.profile(async () => {
+    stepMs = (await run()).ms;
+    return [] as tf.Tensor[];
+  });
+  const wallMs = performance.now() - w0;
+  const byName = new Map<string, { n: number; ms: number }>();
+  let gpuMs = 0;
+  const slowest: Array<{ name: string; ms: number; in: unknown; out: unknown }> = [];
+  for (const k of prof.kernels) {
+    const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    gpuMs += t;
+    const e = byName.get(k.name) ?? { n: 0, ms: 0 };
+    e.n++;
+    e.ms += t;
+    byName.set(k.name, e);
+    slowest.push({ name: k.name, ms: t, in: k.inputShapes, out: k.outputShapes });
+  }
+  slowest.sort((a, b) => b.ms - a.ms);
+  emit({
+    kind: 'profile',
+    name: `mask_rcnn_r50_fpn_train_step_${size}`,
+    kernels: prof.kernels.length,
+    gpu_ms_sum: +gpuMs.toFixed(1),
+    profiled_step_ms: +stepMs.toFixed(0),
+    profiled_wall_ms: +wallMs.toFixed(0),
+    by_kernel: [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30).map(([k, v]) => ({ kernel: k, n: v.n, ms: +v.ms.toFixed(2) })),
+    slowest: slowest.slice(0, 20).map((x) => ({ ...x, ms: +x.ms.toFixed(2) })),
+  });
+}
+
 async function main(): Promise<void> {
+  for (const [k, v] of FLAGS) tf.env().set(k, Number.isNaN(Number(v)) ? v === 'true' : Number(v));
   const g = globalThis as { __gpuKitDawnReady?: boolean };
   if (!g.__gpuKitDawnReady) throw new Error('setup-dawn did not run first');
   const info = await initBackend({ prefer: 'webgpu', forTraining: true });

@@ -34,7 +34,7 @@ def emit(o):
 def run(h, w, tf32):
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
-    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.benchmark = False  # RoI counts vary per iteration: autotuning would re-run on every new shape (MMDetection default env_cfg too)
     torch.manual_seed(0)
     dev = torch.device('cuda')
     m = maskrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=9, trainable_backbone_layers=3,
