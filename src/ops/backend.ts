@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import './tfjs_register';
 import { registerOpsKernels } from './register_kernels';
 import { installWebGPUMatMulGuard } from './kernels/MatMul_webgpu_guard';
+import { installWebGPUConv2DBackpropFilter } from './kernels/Conv2DBackpropFilter_webgpu';
 
 /** A backend DetStudio can run on. */
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -206,6 +207,7 @@ async function activateWebGPU(
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
   // tfjs 4.22's split-K matmul misreads a transposed B; route those products around it.
   installWebGPUMatMulGuard();
+  installWebGPUConv2DBackpropFilter();
   if (tf.findBackendFactory('webgpu') != null) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
   if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
