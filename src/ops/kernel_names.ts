@@ -46,3 +46,41 @@ export interface RoIAlignGradAttrs extends RoIAlignAttrs {
   /** Shape of the forward input `x`, `[N, H, W, C]`. */
   xShape: number[];
 }
+
+/**
+ * Fused SGD momentum-buffer update (`webgpu` only): `buf·momentum + d·(1 − dampening)`, or `d` on
+ * the first step (no `buf`), with `d = grad + param·weightDecay`.
+ */
+export const SGDMomentumBuffer = 'SGDMomentumBuffer';
+/**
+ * Fused SGD parameter update (`webgpu` only): `param + update·(−lr)`, `update` = `buf` (momentum),
+ * `d + buf·momentum` (Nesterov) or `d` (no momentum), with `d = grad + param·weightDecay`.
+ */
+export const SGDParamUpdate = 'SGDParamUpdate';
+
+/** Inputs of {@link SGDMomentumBuffer} and {@link SGDParamUpdate} (float32, all of one shape). */
+export interface SGDUpdateInputs extends NamedTensorInfoMap {
+  /** The parameter before this step. */
+  param: TensorInfo;
+  /** Its gradient (not read by {@link SGDParamUpdate} with heavy-ball momentum). */
+  grad: TensorInfo;
+  /** The momentum buffer: the previous one for {@link SGDMomentumBuffer} (absent on the first
+   * step), the updated one for {@link SGDParamUpdate} (absent without momentum). */
+  buf?: TensorInfo;
+}
+
+/** Attributes of {@link SGDMomentumBuffer} (passed to the shader as uniforms, never compiled in). */
+export interface SGDMomentumBufferAttrs {
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+}
+
+/** Attributes of {@link SGDParamUpdate} (passed to the shader as uniforms, except `nesterov`). */
+export interface SGDParamUpdateAttrs {
+  lr: number;
+  /** 0 = no momentum (no `buf` input). */
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}

@@ -10,6 +10,7 @@ import { roiAlignWebGPUConfig } from './kernels/RoIAlign';
 import { roiAlignCpuConfig, roiAlignGradCpuConfig } from './kernels/RoIAlign_cpu';
 import { roiAlignGradWasmConfig, roiAlignWasmConfig } from './kernels/RoIAlign_wasm';
 import { roiAlignGradWebGPUConfig } from './kernels/RoIAlignGrad';
+import { sgdMomentumBufferWebGPUConfig, sgdParamUpdateWebGPUConfig } from './kernels/SGDUpdate';
 
 /** Every custom kernel, for every backend. */
 export const kernelConfigs: readonly KernelConfig[] = [
@@ -19,6 +20,8 @@ export const kernelConfigs: readonly KernelConfig[] = [
   roiAlignGradWasmConfig,
   roiAlignWebGPUConfig,
   roiAlignGradWebGPUConfig,
+  sgdMomentumBufferWebGPUConfig,
+  sgdParamUpdateWebGPUConfig,
 ];
 
 /** Every custom gradient. */

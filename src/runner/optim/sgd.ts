@@ -1,12 +1,15 @@
 /**
  * `torch.optim.SGD` on tfjs variables: weight decay added to the gradient, momentum buffer created
  * on the first step as a copy of that gradient, `buf = momentum * buf + (1 - dampening) * d` after,
- * optional Nesterov, then `p -= lr * update`. Runs on whatever tfjs backend is active.
+ * optional Nesterov, then `p -= lr * update`. Runs on whatever tfjs backend is active; on `webgpu`
+ * the update of one parameter is two fused kernels (`sgd_fused.ts`), elsewhere one tfjs kernel per
+ * `mul`/`add`.
  *
  * @see torch/optim/sgd.py `_single_tensor_sgd` (PyTorch 1.13)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { HasParamGroups, ParamGroup } from './param_group';
+import { fusedSGDAvailable, sgdMomentumBuffer, sgdParamUpdate } from './sgd_fused';
 
 /** SGD defaults (`optim_wrapper.optimizer` keys). */
 export interface SGDOptions {
@@ -59,6 +62,11 @@ export class SGD implements HasParamGroups {
   readonly paramGroups: ParamGroup[];
   /** Momentum buffers by parameter name (non-trainable variables). */
   readonly buffers = new Map<string, tf.Variable>();
+  /**
+   * `'auto'`: fused update kernels where the backend has them (webgpu), else the generic path;
+   * `'off'`: always the generic path (one kernel per arithmetic step, as on cpu/wasm).
+   */
+  fusedUpdate: 'auto' | 'off' = 'auto';
 
   /**
    * @param params - trainable variables by parameter name (mmdet state_dict key).
@@ -88,7 +96,12 @@ export class SGD implements HasParamGroups {
   step(grads: ReadonlyMap<string, tf.Tensor> | Record<string, tf.Tensor>): void {
     const get = (n: string): tf.Tensor | undefined =>
       grads instanceof Map ? grads.get(n) : (grads as Record<string, tf.Tensor>)[n];
+    const fused = this.fusedUpdate === 'auto' && fusedSGDAvailable();
     for (const g of this.paramGroups) {
+      if (fused) {
+        this.stepGroupFused(g, get);
+        continue;
+      }
       tf.tidy(() => {
         const lr = tf.scalar(-g.lr);
         const wd = g.weight_decay !== 0 ? tf.scalar(g.weight_decay) : null;
@@ -111,6 +124,35 @@ export class SGD implements HasParamGroups {
           }
           p.assign(tf.add(p, tf.mul(d, lr)));
         }
+      });
+    }
+  }
+
+  /**
+   * One group's update with the fused kernels: the same branches and operation order as the
+   * generic path in {@link step} (the first step's buffer is `d` itself), with every hyper-parameter
+   * passed as a uniform.
+   */
+  private stepGroupFused(g: ParamGroup, get: (n: string) => tf.Tensor | undefined): void {
+    const { lr, momentum, dampening, weight_decay: weightDecay, nesterov } = g;
+    for (const name of g.params) {
+      const grad = get(name);
+      if (!grad) continue;
+      const p = this.params.get(name)!;
+      tf.tidy(() => {
+        let buf: tf.Variable | null = null;
+        if (momentum !== 0) {
+          const prev = this.buffers.get(name) ?? null;
+          const next = sgdMomentumBuffer(p, grad, prev, { momentum, dampening, weightDecay });
+          if (prev) {
+            prev.assign(next);
+            buf = prev;
+          } else {
+            buf = tf.variable(next, false, `momentum_buffer/${name}/${uid()}`);
+            this.buffers.set(name, buf);
+          }
+        }
+        p.assign(sgdParamUpdate(p, grad, buf, { lr, momentum, weightDecay, nesterov }));
       });
     }
   }
