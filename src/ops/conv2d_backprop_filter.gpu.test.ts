@@ -5,11 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend';
 import {
+  conv2DBackpropFilterTiled,
   conv2DBackpropFilterTiledCalls,
   planDerFilterLaunch,
   webgpuConv2DBackpropFilterTiled,
 } from './kernels/Conv2DBackpropFilter_webgpu';
-import { planDerFilterSplits } from './conv2d_backprop_filter_webgpu';
+import { DER_FILTER_TILES, planDerFilterSplits, type DerFilterTileName } from './conv2d_backprop_filter_webgpu';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -40,6 +41,7 @@ const CASES: Case[] = [
   { name: 'Cout 3, Cin 6, batch 2, odd H/W, split-K', x: [2, 23, 21, 6], filter: [3, 3, 6, 3], strides: 1, pad: 'same', split: 'yes' },
   { name: 'several Cin/Cout tiles, 70 → 66', x: [1, 6, 5, 70], filter: [3, 3, 70, 66], strides: 1, pad: 'same', split: 'none' },
   { name: '1x1 4 → 4, split-K with a short last split', x: [1, 40, 40, 4], filter: [1, 1, 4, 4], strides: 1, pad: 'valid', split: 'yes' },
+  { name: '128×128 tile (8×8 per thread), 130 → 132', x: [1, 3, 4, 130], filter: [3, 3, 130, 132], strides: 1, pad: 'same', split: 'none' },
   { name: "3x3 s2 'same' (asymmetric padding)", x: [1, 10, 10, 4], filter: [3, 3, 4, 12], strides: 2, pad: 'same', split: 'none' },
 ];
 
@@ -67,10 +69,18 @@ function inputs(c: Case, seed: number): { x: tf.Tensor4D; dy: tf.Tensor4D } {
   return { x, dy };
 }
 
-async function filterGrad(c: Case, seed: number): Promise<Float32Array> {
+/** dW through the registered kernel, or (with `tile`) the tiled program with that tile directly. */
+async function filterGrad(c: Case, seed: number, tile?: DerFilterTileName): Promise<Float32Array> {
   const { x, dy } = inputs(c, seed);
   const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: c.filter };
-  const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  let dw: tf.Tensor;
+  if (tile == null) {
+    dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  } else {
+    const info = conv2DBackpropFilterTiled({ inputs: { x, dy }, backend: tf.backend(), attrs: attrs as unknown as tf.NamedAttrMap }, tile);
+    expect(info).not.toBeNull();
+    dw = tf.engine().makeTensorFromTensorInfo(info!);
+  }
   expect(dw.shape).toEqual(c.filter);
   const data = (await dw.data()) as Float32Array;
   tf.dispose([x, dy, dw]);
@@ -82,7 +92,7 @@ async function gradThroughConv2d(c: Case, seed: number): Promise<Float32Array> {
   const { x, dy } = inputs(c, seed);
   const w = tf.tensor4d(values(c.filter.reduce((a, b) => a * b), seed + 3), c.filter);
   const pad = c.pad as 'valid' | 'same' | number;
-  const g = tf.grad((wv: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, wv, c.strides, pad), dy)));
+  const g = tf.grad((wv: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, wv as tf.Tensor4D, c.strides, pad), dy)));
   const dw = g(w);
   const data = (await dw.data()) as Float32Array;
   tf.dispose([x, dy, w, dw]);
@@ -111,9 +121,10 @@ describe('split-K plan', () => {
     expect(rpn.splits).toBeGreaterThan(64);
     expect(rpn.chunk).toBeGreaterThanOrEqual(256);
     expect(rpn.splits * rpn.chunk).toBeGreaterThanOrEqual(256 * 512);
-    // FPN 3×3 256→256 at the same level: 144 tiles already, still a few splits.
+    // FPN 3×3 256→256 at the same level: 2×2 tiles of 128×128 per tap, still a few splits.
     const fpn = planDerFilterLaunch([3, 3, 256, 256], 256 * 512);
-    expect(fpn.dispatch[0] * fpn.dispatch[1]).toBe(16);
+    expect(fpn.tileName).toBe('t128');
+    expect(fpn.dispatch[0] * fpn.dispatch[1]).toBe(4);
     expect(fpn.splits).toBeGreaterThan(1);
     expect((fpn.splits - 1) * fpn.chunk).toBeLessThan(256 * 512);
     // Short K: no split.
@@ -139,11 +150,16 @@ describe('Conv2DBackpropFilter on WebGPU (tiled split-K kernel)', () => {
 
   it('equals the cpu backend, kernel calls and tf.grad(conv2d)', async () => {
     const before = conv2DBackpropFilterTiledCalls();
-    const gpu = [];
+    const gpu: Float32Array[] = [];
     for (const [i, c] of CASES.entries()) gpu.push(await filterGrad(c, 100 + i));
     expect(conv2DBackpropFilterTiledCalls() - before).toBe(CASES.length);
+    // Every tile on a case with several Cin/Cout tiles and ragged edges, and on a split-K case.
+    const tileNames = Object.keys(DER_FILTER_TILES) as DerFilterTileName[];
+    const tileCases = [CASES[7]!, CASES[6]!];
+    const gpuTiles: Float32Array[] = [];
+    for (const c of tileCases) for (const t of tileNames) gpuTiles.push(await filterGrad(c, 300, t));
     const gradCases = [CASES[1]!, CASES[6]!];
-    const gpuGrad = [];
+    const gpuGrad: Float32Array[] = [];
     const beforeGrad = conv2DBackpropFilterTiledCalls();
     for (const [i, c] of gradCases.entries()) gpuGrad.push(await gradThroughConv2d(c, 200 + i));
     expect(conv2DBackpropFilterTiledCalls() - beforeGrad).toBe(gradCases.length);
@@ -151,6 +167,10 @@ describe('Conv2DBackpropFilter on WebGPU (tiled split-K kernel)', () => {
     await initBackend({ prefer: 'cpu' });
     try {
       for (const [i, c] of CASES.entries()) expectClose(gpu[i]!, await filterGrad(c, 100 + i), c.name);
+      for (const [i, c] of tileCases.entries()) {
+        const ref = await filterGrad(c, 300);
+        tileNames.forEach((t, j) => expectClose(gpuTiles[i * tileNames.length + j]!, ref, `tile ${t}: ${c.name}`));
+      }
       for (const [i, c] of gradCases.entries()) expectClose(gpuGrad[i]!, await gradThroughConv2d(c, 200 + i), `tf.grad: ${c.name}`);
     } finally {
       await initBackend({ prefer: 'webgpu' });

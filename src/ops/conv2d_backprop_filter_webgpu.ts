@@ -38,15 +38,29 @@ export const tileM = (t: DerFilterTile): number => 4 * t.vm * t.wy;
 export const tileSharedBytes = (t: DerFilterTile): number => 4 * t.tk * (tileM(t) + tileN(t));
 
 /**
- * Picks the tile for a `Cin × Cout` filter: 64×64 (16×16 threads, 4×4 each) for ordinary widths,
- * 128 Cin × 16 Cout for Cout ≤ 16 and 256 Cin × 4 Cout for Cout ≤ 4 (e.g. RPN's objectness conv), so
- * narrow outputs do not waste most of a 64-wide tile. Workgroup memory stays ≤ 9.3 KiB.
+ * Named tiles: `n4` 256 Cin × 4 Cout (64 threads, for Cout ≤ 4 such as RPN's objectness conv), `n16`
+ * 128 × 16 (128 threads, Cout ≤ 16), `t64` 64 × 64 (16×16 threads, 4×4 each) and `t128` 128 × 128
+ * (16×16 threads, 8×8 each). Workgroup memory ≤ 9.3 KiB for all.
  */
-export function chooseDerFilterTile(inChannels: number, outChannels: number): DerFilterTile {
-  void inChannels;
-  if (outChannels <= 4) return { wx: 1, wy: 64, vn: 1, vm: 1, tk: 8 };
-  if (outChannels <= 16) return { wx: 4, wy: 32, vn: 1, vm: 1, tk: 16 };
-  return { wx: 16, wy: 16, vn: 1, vm: 1, tk: 16 };
+export const DER_FILTER_TILES = {
+  n4: { wx: 1, wy: 64, vn: 1, vm: 1, tk: 8 },
+  n16: { wx: 4, wy: 32, vn: 1, vm: 1, tk: 16 },
+  t64: { wx: 16, wy: 16, vn: 1, vm: 1, tk: 16 },
+  t128: { wx: 16, wy: 16, vn: 2, vm: 2, tk: 8 },
+} as const satisfies Record<string, DerFilterTile>;
+
+/** Name of a tile in {@link DER_FILTER_TILES}. */
+export type DerFilterTileName = keyof typeof DER_FILTER_TILES;
+
+/**
+ * Picks the tile for a `Cin × Cout` filter: the narrow tiles for Cout ≤ 4 / ≤ 16, so narrow outputs
+ * do not waste most of a wide tile, `t128` when both sides are ≥ 128, else `t64`.
+ */
+export function chooseDerFilterTile(inChannels: number, outChannels: number): DerFilterTileName {
+  if (outChannels <= 4) return 'n4';
+  if (outChannels <= 16) return 'n16';
+  if (inChannels >= 128 && outChannels >= 128) return 't128';
+  return 't64';
 }
 
 /** What {@link planDerFilterSplits} needs. */

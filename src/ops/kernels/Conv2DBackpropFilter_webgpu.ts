@@ -12,6 +12,9 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import {
   chooseDerFilterTile,
   Conv2DDerFilterTiledProgram,
+  DER_FILTER_TILES,
+  type DerFilterTile,
+  type DerFilterTileName,
   planDerFilterSplits,
   SplitSumProgram,
   tileM,
@@ -30,15 +33,20 @@ export function conv2DBackpropFilterTiledCalls(): number {
 
 /** The launch of one filter gradient: tile, dispatch and split-K plan. */
 export interface DerFilterLaunch extends SplitPlan {
-  tile: ReturnType<typeof chooseDerFilterTile>;
+  tile: DerFilterTile;
+  tileName: DerFilterTileName;
   /** Workgroups: Cout tiles, Cin tiles, taps × splits. */
   dispatch: [number, number, number];
 }
 
-/** Tile, split-K plan and dispatch for a filter gradient of `filterShape [KH,KW,Cin,Cout]` over K positions. */
-export function planDerFilterLaunch(filterShape: readonly number[], positions: number): DerFilterLaunch {
+/**
+ * Tile, split-K plan and dispatch for a filter gradient of `filterShape [KH,KW,Cin,Cout]` over K
+ * positions; `tileName` overrides {@link chooseDerFilterTile} (benchmarks).
+ */
+export function planDerFilterLaunch(filterShape: readonly number[], positions: number, tileName?: DerFilterTileName): DerFilterLaunch {
   const [kh, kw, cin, cout] = filterShape as [number, number, number, number];
-  const tile = chooseDerFilterTile(cin, cout);
+  const name = tileName ?? chooseDerFilterTile(cin, cout);
+  const tile = DER_FILTER_TILES[name];
   const taps = kh * kw;
   const tilesN = Math.ceil(cout / tileN(tile));
   const tilesM = Math.ceil(cin / tileM(tile));
@@ -50,72 +58,88 @@ export function planDerFilterLaunch(filterShape: readonly number[], positions: n
     threads: tile.wx * tile.wy,
     tk: tile.tk,
   });
-  return { ...plan, tile, dispatch: [tilesN, tilesM, taps * plan.splits] };
+  return { ...plan, tile, tileName: name, dispatch: [tilesN, tilesM, taps * plan.splits] };
+}
+
+type Conv2DBackpropFilterArgs = Parameters<KernelFunc>[0];
+
+/**
+ * The tiled filter gradient for one kernel call, or null when it does not apply (NCHW, not float32,
+ * empty, or `dy` not the convolution's output shape): then the caller runs tfjs's kernel. `tileName`
+ * overrides the tile choice (benchmarks).
+ */
+export function conv2DBackpropFilterTiled(args: Conv2DBackpropFilterArgs, tileName?: DerFilterTileName): TensorInfo | null {
+  const backend = args.backend as WebGPUBackend;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = (args.attrs ?? {}) as NamedAttrMap;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+    dataFormat?: 'NHWC' | 'NCHW';
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    filterShape: [number, number, number, number];
+  };
+  if ((dataFormat ?? 'NHWC') !== 'NHWC' || x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4) {
+    return null;
+  }
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const expectDy = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  const positions = info.batchSize * info.outHeight * info.outWidth;
+  if (positions === 0 || info.inChannels === 0 || info.outChannels === 0 || dy.shape.some((d, i) => d !== expectDy[i])) {
+    return null;
+  }
+  const launch = planDerFilterLaunch(info.filterShape, positions, tileName);
+  const filterSize = info.filterShape.reduce((a, b) => a * b, 1);
+  const outShape = launch.splits === 1 ? [...info.filterShape] : [launch.splits, filterSize];
+  const program = new Conv2DDerFilterTiledProgram(
+    outShape,
+    launch.dispatch,
+    launch.tile,
+    info.inChannels % 4 === 0,
+    info.outChannels % 4 === 0,
+  );
+  const uniforms = [
+    info.padInfo.top,
+    info.padInfo.left,
+    info.strideHeight,
+    info.strideWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.inChannels,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    positions,
+    launch.chunk,
+  ].map((v) => ({ type: 'int32', data: [v] }));
+  const result = backend.runWebGPUProgram(program, [x, dy], 'float32', uniforms);
+  tiledCalls++;
+  if (launch.splits === 1) return result;
+  try {
+    return backend.runWebGPUProgram(new SplitSumProgram([...info.filterShape]), [result], 'float32');
+  } finally {
+    backend.disposeData(result.dataId);
+  }
+}
+
+let originalFunc: KernelFunc | null = null;
+
+/** tfjs-backend-webgpu's own kernel, kept by {@link installWebGPUConv2DBackpropFilter} (null before). */
+export function originalWebGPUConv2DBackpropFilter(): KernelFunc | null {
+  return originalFunc;
 }
 
 function tiled(original: KernelFunc): KernelFunc {
-  const func: KernelFunc = (args) => {
-    const backend = args.backend as WebGPUBackend;
-    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    const attrs = (args.attrs ?? {}) as NamedAttrMap;
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-      dataFormat: 'NHWC' | 'NCHW';
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-      filterShape: [number, number, number, number];
-    };
-    if ((dataFormat ?? 'NHWC') !== 'NHWC' || x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4) {
-      return original(args);
-    }
-    const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filterShape,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-      false,
-      'channelsLast',
-    );
-    const expectDy = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
-    const positions = info.batchSize * info.outHeight * info.outWidth;
-    if (positions === 0 || info.inChannels === 0 || info.outChannels === 0 || dy.shape.some((d, i) => d !== expectDy[i])) {
-      return original(args);
-    }
-    const launch = planDerFilterLaunch(info.filterShape, positions);
-    const filterSize = info.filterShape.reduce((a, b) => a * b, 1);
-    const outShape = launch.splits === 1 ? [...info.filterShape] : [launch.splits, filterSize];
-    const program = new Conv2DDerFilterTiledProgram(
-      outShape,
-      launch.dispatch,
-      launch.tile,
-      info.inChannels % 4 === 0,
-      info.outChannels % 4 === 0,
-    );
-    const uniforms = [
-      info.padInfo.top,
-      info.padInfo.left,
-      info.strideHeight,
-      info.strideWidth,
-      info.filterHeight,
-      info.filterWidth,
-      info.inChannels,
-      info.outChannels,
-      info.outHeight,
-      info.outWidth,
-      positions,
-      launch.chunk,
-    ].map((v) => ({ type: 'int32', data: [v] }));
-    const result = backend.runWebGPUProgram(program, [x, dy], 'float32', uniforms);
-    tiledCalls++;
-    if (launch.splits === 1) return result;
-    try {
-      return backend.runWebGPUProgram(new SplitSumProgram([...info.filterShape]), [result], 'float32');
-    } finally {
-      backend.disposeData(result.dataId);
-    }
-  };
+  const func: KernelFunc = (args) => conv2DBackpropFilterTiled(args) ?? original(args);
   installedFuncs.add(func);
   return func;
 }
@@ -127,6 +151,7 @@ function tiled(original: KernelFunc): KernelFunc {
 export function installWebGPUConv2DBackpropFilter(): boolean {
   const config = getKernel(KERNEL, 'webgpu');
   if (config == null || installedFuncs.has(config.kernelFunc)) return false;
+  originalFunc = config.kernelFunc;
   const next: KernelConfig = { ...config, kernelFunc: tiled(config.kernelFunc) };
   unregisterKernel(KERNEL, 'webgpu');
   registerKernel(next);
