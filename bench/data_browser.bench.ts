@@ -11,8 +11,10 @@
  *    800), (2048, 1024)], keep_ratio) + RandomFlip(prob=1) fused as `Compose` runs them, PackDetInputs,
  *    DetDataPreprocessor normalise (goal ≤ 60 ms). Wall times (a worker has no CPU clock);
  *  - the same sample through the native path (`Compose` running LoadImageFromFile + RandomResize +
- *    RandomFlip(prob=0.5) as one span: scale and direction drawn first, `createImageBitmap` decodes,
- *    a scaled `drawImage` resizes, the RGBA → BGR copy mirrors, see src/data/transforms/browser_fast_path.ts), median and p90, next to the exact path
+ *    RandomFlip(prob=0.5) + PackDetInputs, the first three as one span: scale and direction drawn
+ *    first, `createImageBitmap` decodes, a scaled `drawImage` resizes, one RGBA copy mirrors and
+ *    writes BGR channel planes that PackDetInputs takes as they are, see
+ *    src/data/transforms/browser_fast_path.ts), then normalise; median and p90, next to the exact path
  *    (same Compose, same seeds, `nativeResize: false`), with the packed pixels' difference between them;
  *    then each path alone for 20 samples with the renderer process's CPU time per sample (/proc).
  *
@@ -114,21 +116,23 @@ self.onmessage = async (ev) => {
       for (let k = 0; k < 4; k++) t[names[k]].push(m[k + 1] - m[k]);
       t.total.push(m[4] - m[0]);
     }
-    // The native path: LoadImageFromFile + RandomResize + RandomFlip as one Compose span
-    // (draws first, decode, scaled drawImage, mirrored RGBA → BGR copy), against the exact path
-    // through the same Compose with the same seed (same draws), pixels compared.
+    // The native path as the studio's training pipeline runs it: LoadImageFromFile + RandomResize +
+    // RandomFlip as one Compose span (draws first, decode, scaled drawImage, then one RGBA copy that
+    // mirrors and, PackDetInputs following, writes BGR channel planes, which pack without a copy),
+    // against the exact path through the same Compose with the same seed (same draws), pixels compared.
     const pipe = (decodeImage, seed) =>
       new Compose(
         [
           new LoadImageFromFile({}, { readFile: async () => png, decodeImage }),
           new RandomResize({ scale: [[2048, 800], [2048, 1024]], keep_ratio: true }, seededRng(seed)),
           new RandomFlip({ prob: 0.5 }, seededRng(seed + 1)),
+          new PackDetInputs(),
         ],
         { readFile: async () => png },
       );
     const fast = pipe(bitmapDecoder, 5);
     const exact = pipe(exactDecoder, 5);
-    const nf = ['decode_resize_flip', 'pack', 'normalise_pad', 'total'];
+    const nf = ['decode_resize_flip_pack', 'normalise_pad', 'total'];
     const tf = Object.fromEntries(nf.map((k) => [k, []]));
     const te = [];
     let maxDiff = 0;
@@ -137,15 +141,12 @@ self.onmessage = async (ev) => {
     let metaEqual = true;
     for (let rep = 0; rep < reps + 2; rep++) {
       const m = [performance.now()];
-      const r = await fast.run({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) });
-      m.push(performance.now());
-      const packed = pack.pack(r);
+      const packed = await fast.pack({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) });
       m.push(performance.now());
       detDataPreprocess([packed], cfg, true);
       m.push(performance.now());
       const e0 = performance.now();
-      const re = await exact.run({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) });
-      const pe = pack.pack(re);
+      const pe = await exact.pack({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) });
       detDataPreprocess([pe], cfg, true);
       const e1 = performance.now();
       metaEqual = metaEqual && JSON.stringify(packed.data_samples.metainfo) === JSON.stringify(pe.data_samples.metainfo);
@@ -161,8 +162,8 @@ self.onmessage = async (ev) => {
         count += a.length;
       }
       if (rep < 2) continue;
-      for (let k = 0; k < 3; k++) tf[nf[k]].push(m[k + 1] - m[k]);
-      tf.total.push(m[3] - m[0]);
+      for (let k = 0; k < 2; k++) tf[nf[k]].push(m[k + 1] - m[k]);
+      tf.total.push(m[2] - m[0]);
       te.push(e1 - e0);
     }
     const round = (v) => Math.round(v * 10) / 10;

@@ -1,6 +1,6 @@
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { createBitmapImageDecoder, pngBitDepth, rgbaToBgrMirrored, type BitmapEnvironment } from './browser_image_decoder.ts';
+import { createBitmapImageDecoder, pngBitDepth, pngDecodesAsStored, rgbaToBgrMirrored, rgbaToBgrPlanar, type BitmapEnvironment } from './browser_image_decoder.ts';
 import { toBgr } from './transforms/loading.ts';
 
 describe('createBitmapImageDecoder', () => {
@@ -55,6 +55,19 @@ describe('createBitmapImageDecoder', () => {
     expect(rgbaToBgrMirrored(shifted.subarray(1), w, h)).toEqual(want);
   });
 
+  it('rgbaToBgrPlanar writes BGR channel planes, mirrored or not', () => {
+    const w = 3;
+    const h = 2;
+    const rgba = new Uint8Array(w * h * 4).map((_, i) => i);
+    for (const mirror of [false, true]) {
+      const want = new Uint8Array(w * h * 3);
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) want[c * w * h + y * w + x] = rgba[(y * w + (mirror ? w - 1 - x : x)) * 4 + (2 - c)]!;
+      }
+      expect(rgbaToBgrPlanar(rgba, w, h, mirror)).toEqual(want);
+    }
+  });
+
   it('decodeResized asks createImageBitmap for the size, mirrors in the pixel copy, declines 16-bit', async () => {
     const calls: unknown[] = [];
     const env: BitmapEnvironment = {
@@ -82,11 +95,14 @@ describe('createBitmapImageDecoder', () => {
     const img = await decode.decodeResized!(png8, 'a.png', { width: 2, height: 1, flipHorizontal: true });
     expect(img).toEqual({ width: 2, height: 1, channels: 3, data: new Uint8Array([60, 50, 40, 30, 20, 10]) }); // mirrored
     expect(calls).toEqual([
-      { colorSpaceConversion: 'none', premultiplyAlpha: 'none', resizeWidth: 2, resizeHeight: 1, resizeQuality: 'medium' },
+      { resizeWidth: 2, resizeHeight: 1, resizeQuality: 'medium' }, // opaque, untagged: default colour options
       'canvas 2x1',
       'draw',
       'close',
     ]);
+    const planar = await decode.decodeResized!(png8, 'a.png', { width: 2, height: 1, flipHorizontal: true, planar: true });
+    expect(planar).toEqual({ width: 2, height: 1, channels: 3, data: new Uint8Array([60, 30, 50, 20, 40, 10]), planar: true });
+    calls.splice(4);
     const plain = await decode.decodeResized!(png8, 'a.png', { width: 2, height: 1, flipHorizontal: false });
     expect(plain!.data).toEqual(new Uint8Array([30, 20, 10, 60, 50, 40]));
     expect(calls.slice(4)).toEqual([expect.objectContaining({ resizeWidth: 2 }), 'draw', 'close']);
@@ -96,6 +112,37 @@ describe('createBitmapImageDecoder', () => {
     // Default: full-size bitmap, scaled drawImage with smoothing quality 'low'.
     calls.length = 0;
     await createBitmapImageDecoder(env).decodeResized!(png8, 'a.png', { width: 2, height: 1, flipHorizontal: false });
-    expect(calls).toEqual([{ colorSpaceConversion: 'none', premultiplyAlpha: 'none' }, 'canvas 2x1', 'draw 0,0,2,1 low', 'close']);
+    expect(calls).toEqual([{}, 'canvas 2x1', 'draw 0,0,2,1 low', 'close']);
+    // With alpha the stored values are kept explicitly.
+    calls.length = 0;
+    const rgba = encode({ width: 4, height: 2, data: new Uint8Array(32), channels: 4, depth: 8 });
+    await createBitmapImageDecoder(env).decodeResized!(rgba, 'a.png', { width: 2, height: 1, flipHorizontal: false });
+    expect(calls[0]).toEqual({ colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  });
+
+  it('pngDecodesAsStored: only opaque PNGs without colour-space chunks', () => {
+    const rgb = encode({ width: 2, height: 2, data: new Uint8Array(12), channels: 3, depth: 8 });
+    const gray = encode({ width: 2, height: 2, data: new Uint8Array(4), channels: 1, depth: 8 });
+    const rgba = encode({ width: 2, height: 2, data: new Uint8Array(16), channels: 4, depth: 8 });
+    const grayAlpha = encode({ width: 2, height: 2, data: new Uint8Array(8), channels: 2, depth: 8 });
+    expect(pngDecodesAsStored(rgb)).toBe(true);
+    expect(pngDecodesAsStored(gray)).toBe(true);
+    expect(pngDecodesAsStored(rgba)).toBe(false);
+    expect(pngDecodesAsStored(grayAlpha)).toBe(false);
+    expect(pngDecodesAsStored(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]))).toBe(false); // JPEG
+    // A chunk inserted right after IHDR (CRC not checked by the scan).
+    const withChunk = (png: Uint8Array, type: string, body: number[]): Uint8Array => {
+      const chunk = new Uint8Array(12 + body.length);
+      new DataView(chunk.buffer).setUint32(0, body.length);
+      for (let i = 0; i < 4; i++) chunk[4 + i] = type.charCodeAt(i);
+      chunk.set(body, 8);
+      const at = 8 + 25; // signature + IHDR chunk
+      return new Uint8Array([...png.subarray(0, at), ...chunk, ...png.subarray(at)]);
+    };
+    expect(pngDecodesAsStored(withChunk(rgb, 'gAMA', [0, 0, 0xb1, 0x8f]))).toBe(false);
+    expect(pngDecodesAsStored(withChunk(rgb, 'iCCP', [0x61, 0, 0]))).toBe(false);
+    expect(pngDecodesAsStored(withChunk(rgb, 'tRNS', [0, 1, 0, 2, 0, 3]))).toBe(false);
+    expect(pngDecodesAsStored(withChunk(rgb, 'sRGB', [0]))).toBe(true);
+    expect(pngDecodesAsStored(withChunk(rgb, 'pHYs', [0, 0, 0, 1, 0, 0, 0, 1, 0]))).toBe(true);
   });
 });

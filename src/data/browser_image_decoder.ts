@@ -59,7 +59,60 @@ export function rgbaToBgrMirrored(rgba: Uint8Array | Uint8ClampedArray, w: numbe
   return out;
 }
 
+/**
+ * RGBA → BGR channel planes (CHW, the layout `PackDetInputs` produces), each row mirrored when
+ * `mirror` (`out[c][y][x] = in[y][w - 1 - x][2 - c]`).
+ */
+export function rgbaToBgrPlanar(rgba: Uint8Array | Uint8ClampedArray, w: number, h: number, mirror: boolean): Uint8Array {
+  const plane = w * h;
+  const out = new Uint8Array(plane * 3);
+  const b = out.subarray(0, plane);
+  const g = out.subarray(plane, 2 * plane);
+  const r = out.subarray(2 * plane);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const step = mirror ? -4 : 4;
+    for (let x = 0, s = (mirror ? row + w - 1 : row) * 4; x < w; x++, s += step) {
+      r[row + x] = rgba[s]!;
+      g[row + x] = rgba[s + 1]!;
+      b[row + x] = rgba[s + 2]!;
+    }
+  }
+  return out;
+}
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** PNG chunks that make a browser convert colours (an ICC profile, gamma, primaries, coding-independent code points). */
+const COLOUR_CHUNKS = new Set(['iCCP', 'gAMA', 'cHRM', 'cICP', 'mDCV']);
+
+/**
+ * Whether `createImageBitmap` may decode this file with its default options and still return the
+ * stored values: an 8-bit-or-less PNG without alpha (colour type 0, 2 or 3, no `tRNS`: premultiplying
+ * by 255 changes nothing) and without colour-space chunks (an untagged or `sRGB`-tagged image is
+ * drawn as sRGB, no conversion). The default options skip a copy in Chromium (28 vs 32.6 ms for a
+ * 2048×1024 RGB PNG, bench/data_browser.bench.ts); any other file gets `colorSpaceConversion` and
+ * `premultiplyAlpha` `'none'`. Reads the chunk headers before `IDAT` only.
+ */
+export function pngDecodesAsStored(bytes: Uint8Array): boolean {
+  if (pngBitDepth(bytes) === 0 || bytes.length < 33) return false;
+  const colorType = bytes[25]!;
+  if (colorType !== 0 && colorType !== 2 && colorType !== 3) return false;
+  const type = (o: number): string => String.fromCharCode(bytes[o]!, bytes[o + 1]!, bytes[o + 2]!, bytes[o + 3]!);
+  for (let o = 8; o + 8 <= bytes.length; ) {
+    const len = ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
+    const t = type(o + 4);
+    if (t === 'IDAT' || t === 'IEND') return true;
+    if (t === 'tRNS' || COLOUR_CHUNKS.has(t)) return false;
+    o += 12 + len;
+  }
+  return false;
+}
+
+/** `createImageBitmap` options that keep the stored values (see {@link pngDecodesAsStored}). */
+function bitmapOptions(bytes: Uint8Array): Record<string, unknown> {
+  return pngDecodesAsStored(bytes) ? {} : { colorSpaceConversion: 'none', premultiplyAlpha: 'none' };
+}
 
 /** `createImageBitmap`'s `resizeQuality` values. */
 export type ResizeQuality = 'pixelated' | 'low' | 'medium' | 'high';
@@ -93,7 +146,8 @@ export const DEFAULT_RESIZE_WITH: 'canvas' | 'bitmap' = 'canvas';
 
 /**
  * Creates a decoder using the environment's bitmap decoding. Pixel values are kept as stored
- * (`colorSpaceConversion: 'none'`, `premultiplyAlpha: 'none'`); output is RGBA (4 channels). The
+ * (`colorSpaceConversion: 'none'`, `premultiplyAlpha: 'none'`, or the defaults where they change
+ * nothing: {@link pngDecodesAsStored}); output is RGBA (4 channels). The
  * canvas is kept between calls of the same image size (drawn with the `copy` operation, so nothing
  * of the previous image shows through transparent pixels).
  */
@@ -105,10 +159,7 @@ export function createBitmapImageDecoder(
   const decode = async (bytes: Uint8Array, path: string): Promise<DecodedPixels> => {
     if (pngBitDepth(bytes) === 16) return defaultImageDecoder(bytes, path);
     const copy = new Uint8Array(bytes); // a Blob part must own an ArrayBuffer
-    const bmp = await env.createImageBitmap(new Blob([copy.buffer as ArrayBuffer]), {
-      colorSpaceConversion: 'none',
-      premultiplyAlpha: 'none',
-    });
+    const bmp = await env.createImageBitmap(new Blob([copy.buffer as ArrayBuffer]), bitmapOptions(bytes));
     try {
       if (!canvas || canvas.w !== bmp.width || canvas.h !== bmp.height) {
         const ctx = new env.OffscreenCanvas(bmp.width, bmp.height).getContext('2d', { willReadFrequently: true });
@@ -126,15 +177,17 @@ export function createBitmapImageDecoder(
   if (options.nativeResize === false) return decode;
   const quality = options.resizeQuality ?? DEFAULT_RESIZE_QUALITY;
   let small: { w: number; h: number; ctx: NonNullable<ReturnType<InstanceType<BitmapEnvironment['OffscreenCanvas']>['getContext']>> } | null = null;
-  /** Decode, resize (scaled draw or `createImageBitmap`), RGBA → BGR (mirrored in the same copy when asked). */
+  /**
+   * Decode, resize (scaled draw or `createImageBitmap`), RGBA → BGR (mirrored in the same copy when
+   * asked; channel planes when `planar`).
+   */
   const decodeResized = async (bytes: Uint8Array, path: string, req: ResizedDecodeRequest): Promise<ImageU8 | null> => {
     if (pngBitDepth(bytes) === 16) return null;
-    const { width, height, flipHorizontal } = req;
+    const { width, height, flipHorizontal, planar } = req;
     const copy = new Uint8Array(bytes);
     const byBitmap = (options.resizeWith ?? DEFAULT_RESIZE_WITH) === 'bitmap';
     const bmp = await env.createImageBitmap(new Blob([copy.buffer as ArrayBuffer]), {
-      colorSpaceConversion: 'none',
-      premultiplyAlpha: 'none',
+      ...bitmapOptions(bytes),
       ...(byBitmap ? { resizeWidth: width, resizeHeight: height, resizeQuality: quality } : {}),
     });
     try {
@@ -152,6 +205,7 @@ export function createBitmapImageDecoder(
         small.ctx.drawImage(bmp, 0, 0, width, height);
       }
       const { data } = small.ctx.getImageData(0, 0, width, height);
+      if (planar) return { width, height, channels: 3, data: rgbaToBgrPlanar(data, width, height, flipHorizontal), planar: true };
       if (flipHorizontal) return { width, height, channels: 3, data: rgbaToBgrMirrored(data, width, height) };
       return toBgr({ width, height, channels: 4, data });
     } finally {

@@ -15,21 +15,33 @@ import { Compose } from './compose.ts';
 import type { PackedInputs } from './formatting.ts';
 import { resizeBilinear } from './image_ops.ts';
 import { defaultImageDecoder, toBgr, type ImageDecoder } from './loading.ts';
-import { seededRng, type Results } from './types.ts';
+import { seededRng, type ImageU8, type Results } from './types.ts';
 
 type Pipeline = Array<Record<string, unknown> & { type: string }>;
 const fx = readFixtureJson<{ pipelines: Record<string, Pipeline>; runs: Record<string, unknown> }>('pipeline', 'pipeline.json');
 const readFile = async (p: string): Promise<Uint8Array> => new Uint8Array(readFileSync(p));
 
-/** A decoder whose `decodeResized` resizes exactly (so results must be bit-identical); logs requests. */
-function exactResizingDecoder(log: ResizedDecodeRequest[], decline = false): ImageDecoder & NativeResizeCapable {
+/** HWC → channel planes (CHW). */
+function toPlanar(img: ImageU8): ImageU8 {
+  const { width: w, height: h, channels: c } = img;
+  const out = new Uint8Array(img.data.length);
+  for (let i = 0; i < w * h; i++) for (let k = 0; k < c; k++) out[k * w * h + i] = img.data[i * c + k]!;
+  return { width: w, height: h, channels: c, data: out, planar: true };
+}
+
+/**
+ * A decoder whose `decodeResized` resizes exactly (so results must be bit-identical), in channel
+ * planes when asked unless `ignorePlanar`; logs requests.
+ */
+function exactResizingDecoder(log: ResizedDecodeRequest[], decline = false, ignorePlanar = false): ImageDecoder & NativeResizeCapable {
   const decode: ImageDecoder = (bytes, path) => defaultImageDecoder(bytes, path);
   return Object.assign(decode, {
     decodeResized: async (bytes: Uint8Array, path: string, req: ResizedDecodeRequest) => {
       log.push(req);
       if (decline) return null;
       const full = toBgr(defaultImageDecoder(bytes, path));
-      return resizeBilinear(full, req.width, req.height, { flipHorizontal: req.flipHorizontal });
+      const out = resizeBilinear(full, req.width, req.height, { flipHorizontal: req.flipHorizontal });
+      return req.planar && !ignorePlanar ? toPlanar(out) : out;
     },
   });
 }
@@ -74,7 +86,31 @@ describe('native decode-and-resize span', () => {
     const exact = await packedOf(fx.pipelines[pipe]!, Number(idx), {});
     expect(log.length).toBe(1);
     const [h, w] = exact.data_samples.metainfo.img_shape as [number, number];
-    expect(log[0]).toEqual({ width: w, height: h, flipHorizontal: pipe === 'i' });
+    // PackDetInputs follows the span in every fixture pipeline: channel planes are asked for.
+    expect(log[0]).toEqual({ width: w, height: h, flipHorizontal: pipe === 'i', planar: true });
+    expectSame(fast, exact);
+    const hwc = await packedOf(fx.pipelines[pipe]!, Number(idx), { decodeImage: exactResizingDecoder([], false, true) });
+    expectSame(hwc, exact); // a decoder that ignores `planar` is fine too
+  });
+
+  it('asks for interleaved pixels when PackDetInputs does not follow, and flips channel planes vertically', async () => {
+    const pipe = (flip: Record<string, unknown>): Pipeline => [
+      { type: 'LoadImageFromFile' },
+      { type: 'LoadAnnotations', with_bbox: true, with_mask: true },
+      { type: 'Resize', scale: [300, 140], keep_ratio: true },
+      { type: 'RandomFlip', ...flip },
+      { type: 'PackDetInputs' },
+    ];
+    const log: ResizedDecodeRequest[] = [];
+    const c = new Compose(pipe({ prob: 1.0 }).slice(0, 4), { readFile, decodeImage: exactResizingDecoder(log) });
+    const r = (await c.run(dataset(pipe({ prob: 1.0 }), {}).getDataInfo(0) as unknown as Results))!;
+    expect(log[0]!.planar).toBe(false);
+    expect(r.img!.planar).toBeUndefined();
+    // diagonal = the mirrored decode plus a vertical flip of the planes
+    const diag = pipe({ prob: 1.0, direction: 'diagonal' });
+    const fast = await packedOf(diag, 0, { decodeImage: exactResizingDecoder([]) });
+    const exact = await packedOf(diag, 0, {});
+    expect(fast.data_samples.metainfo.flip_direction).toBe('diagonal');
     expectSame(fast, exact);
   });
 

@@ -11,6 +11,7 @@
  * the exact path. Pure module: no DOM types.
  */
 import { RandomFlip } from './flip.ts';
+import { PackDetInputs } from './formatting.ts';
 import { LoadAnnotations, LoadImageFromFile } from './loading.ts';
 import { RandomResize, Resize } from './resize.ts';
 import type { ImageU8, Results, Transform } from './types.ts';
@@ -20,6 +21,8 @@ export interface ResizedDecodeRequest {
   width: number;
   height: number;
   flipHorizontal: boolean;
+  /** Return the pixels channel-planar (CHW, {@link ImageU8.planar}); the decoder may ignore it. */
+  planar?: boolean;
 }
 
 /**
@@ -51,6 +54,8 @@ export interface NativeResizeSpan {
   flip: RandomFlip | null;
   decodeResized: ResizedImageDecoder;
   end: number;
+  /** `PackDetInputs` follows the span: ask the decoder for channel planes, which it packs as they are. */
+  planar: boolean;
 }
 
 /**
@@ -69,7 +74,8 @@ export function nativeResizeSpan(ts: readonly Transform[], start: number): Nativ
   const resize = ts[i];
   if (!(resize instanceof Resize || resize instanceof RandomResize)) return null;
   const flip = ts[i + 1] instanceof RandomFlip ? (ts[i + 1] as RandomFlip) : null;
-  return { load, between, resize, flip, decodeResized, end: flip ? i + 1 : i };
+  const end = flip ? i + 1 : i;
+  return { load, between, resize, flip, decodeResized, end, planar: ts[end + 1] instanceof PackDetInputs };
 }
 
 /**
@@ -97,7 +103,7 @@ export async function runNativeResizeSpan(span: NativeResizeSpan, results: Resul
   const [nw, nh] = core.plan(w, h).size;
   let img: ImageU8 | null = null;
   try {
-    img = await span.decodeResized(bytes, results.img_path ?? '', { width: nw, height: nh, flipHorizontal: mirror });
+    img = await span.decodeResized(bytes, results.img_path ?? '', { width: nw, height: nh, flipHorizontal: mirror, planar: span.planar });
   } catch {
     img = null; // the exact decode below reports what is wrong with the file
   }

@@ -91,7 +91,8 @@ export function flipResults(results: Results, dir: string, imageMirrored = false
     if (dir === 'vertical') return flipVertical(data, n, ph, pw, c);
     return flipVertical(horizontalDone ? data : flipHorizontal(data, n, ph, pw, c), n, ph, pw, c);
   };
-  const imgData = doFlip(img.data, 1, h, w, img.channels, imageMirrored);
+  // Channel planes flip as `channels` one-channel images.
+  const imgData = img.planar ? doFlip(img.data, img.channels, h, w, 1, imageMirrored) : doFlip(img.data, 1, h, w, img.channels, imageMirrored);
   if (imgData !== img.data) results.img = { ...img, data: imgData };
   const b = results.gt_bboxes;
   if (b) {

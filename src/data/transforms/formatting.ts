@@ -90,17 +90,20 @@ export class PackDetInputs implements Transform {
     const img = results.img;
     if (!img) throw new Error('PackDetInputs: results has no img');
     const { height: h, width: w, channels: c } = img;
-    const chw = new Uint8Array(c * h * w);
     const plane = h * w;
     const src = img.data;
-    if (c === 3 && LITTLE_ENDIAN && plane % 4 === 0 && src.byteOffset % 4 === 0) hwcToChw3Words(src, chw, plane);
-    else if (c === 3) {
-      for (let i = 0, s = 0; i < plane; i++, s += 3) {
-        chw[i] = src[s]!;
-        chw[plane + i] = src[s + 1]!;
-        chw[2 * plane + i] = src[s + 2]!;
-      }
-    } else for (let i = 0, s = 0; i < plane; i++, s += c) for (let k = 0; k < c; k++) chw[k * plane + i] = src[s + k]!;
+    // Channel planes (written by the native decode span) pack as they are.
+    const chw = img.planar ? src : new Uint8Array(c * h * w);
+    if (!img.planar) {
+      if (c === 3 && LITTLE_ENDIAN && plane % 4 === 0 && src.byteOffset % 4 === 0) hwcToChw3Words(src, chw, plane);
+      else if (c === 3) {
+        for (let i = 0, s = 0; i < plane; i++, s += 3) {
+          chw[i] = src[s]!;
+          chw[plane + i] = src[s + 1]!;
+          chw[2 * plane + i] = src[s + 2]!;
+        }
+      } else for (let i = 0, s = 0; i < plane; i++, s += c) for (let k = 0; k < c; k++) chw[k * plane + i] = src[s + k]!;
+    }
     const flags = results.gt_ignore_flags;
     const n = results.gt_bboxes ? results.gt_bboxes.length / 4 : 0;
     const valid: number[] = [];

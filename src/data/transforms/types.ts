@@ -9,8 +9,14 @@ export interface ImageU8 {
   height: number;
   width: number;
   channels: number;
-  /** `height * width * channels` bytes. */
+  /** `height * width * channels` bytes: interleaved (HWC), or channel planes (CHW) when `planar`. */
   data: Uint8Array;
+  /**
+   * Channel-planar (CHW) data — the layout `PackDetInputs` produces, so it packs without a copy.
+   * Only the native decode span makes it, and only when `PackDetInputs` is the very next step
+   * (`browser_fast_path.ts`); every other image is interleaved (HWC).
+   */
+  planar?: boolean;
 }
 
 /** MMDetection `BitmapMasks`: `n` masks of `height × width`, stored back to back (row-major, 0/1). */
