@@ -11,11 +11,16 @@
  *                (the resolved configs travel as JSON in the kit: the config tree is not in the bundle)
  * Run (there):   bash .gpu-kit/run-on-gpu.sh .gpu-kit [--iters=N] [--warmup=N] [--sizes=512x1024,1024x2048]
  * PyTorch twin:  bench/gpu/torch_r50_gpu.py (torchvision's maskrcnn_resnet50_fpn, same sizes).
- * Device call:   command `python3 bench/gpu/torch_r50_gpu.py 10 3; bash .gpu-kit/run-on-gpu.sh .gpu-kit`,
- *                carry [".gpu-kit"] (the kit must be built from the committed config generator first).
+ * Device call:   carry [".gpu-kit", ".gl"]; command
+ *                `for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json;
+ *                 python3 bench/gpu/torch_r50_gpu.py 20 5; bash .gpu-kit/run-on-gpu.sh .gpu-kit --profile`
+ *                (.gl: the GL/Vulkan loader debs from the device README — libvulkan1 libegl1 libglvnd0 libopengl0
+ *                libgl1 libglx0 libgles2; with the kit's libvulkan1 alone NVIDIA's ICD was not found).
+ * Flags:         --profile (one more step under tf.profile: GPU ms per kernel from timestamp queries, kernel
+ *                counts), --flags=NAME=V,… (tfjs env flags), --iters, --warmup, --sizes.
  * Local smoke test (SwiftShader; one warm-up step took 10 minutes on the 2-core box):
  *                KIT_ICD=/usr/lib/chromium/vk_swiftshader_icd.json bash .gpu-kit/run-on-gpu.sh .gpu-kit --sizes=128x256 --iters=1 --warmup=1
- * Not yet run on a GPU: no device machine was lent when this was written.
+ * Results:       bench/gpu/results-2026-11-28-h200/ (NVIDIA H200).
  */
 import 'gpu-kit/setup-dawn';
 import * as tf from '@tensorflow/tfjs-core';
@@ -162,6 +167,7 @@ async function profileStep(size: string, run: () => Promise<{ ms: number }>): Pr
     gpu_ms_sum: +gpuMs.toFixed(1),
     profiled_step_ms: +stepMs.toFixed(0),
     profiled_wall_ms: +wallMs.toFixed(0),
+    by_count: [...byName.entries()].sort((a, b) => b[1].n - a[1].n).slice(0, 25).map(([k, v]) => `${k}:${v.n}`).join(' '),
     by_kernel: [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30).map(([k, v]) => ({ kernel: k, n: v.n, ms: +v.ms.toFixed(2) })),
     slowest: slowest.slice(0, 20).map((x) => ({ ...x, ms: +x.ms.toFixed(2) })),
   });
