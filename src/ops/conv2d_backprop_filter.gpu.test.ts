@@ -10,7 +10,7 @@ import {
   planDerFilterLaunch,
   webgpuConv2DBackpropFilterTiled,
 } from './kernels/Conv2DBackpropFilter_webgpu';
-import { DER_FILTER_TILES, planDerFilterSplits, type DerFilterTileName } from './conv2d_backprop_filter_webgpu';
+import { DER_FILTER_TILES, planDerFilterSplits, tileSharedBytes, type DerFilterTileName } from './conv2d_backprop_filter_webgpu';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -132,6 +132,10 @@ describe('split-K plan', () => {
     // Dispatch z = taps × splits stays ≤ 65535.
     const many = planDerFilterSplits({ tiles: 1, k: 1 << 26, filterSize: 49, taps: 49, threads: 64, tk: 8 });
     expect(49 * many.splits).toBeLessThanOrEqual(65535);
+  });
+
+  it('every tile stays within 16 KiB of workgroup memory', () => {
+    for (const t of Object.values(DER_FILTER_TILES)) expect(tileSharedBytes(t)).toBeLessThanOrEqual(16 * 1024);
   });
 
   it('the test cases split (or not) as labelled', () => {

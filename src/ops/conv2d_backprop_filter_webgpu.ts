@@ -38,26 +38,27 @@ export const tileM = (t: DerFilterTile): number => 4 * t.vm * t.wy;
 export const tileSharedBytes = (t: DerFilterTile): number => 4 * t.tk * (tileM(t) + tileN(t));
 
 /**
- * Named tiles: `n4` 256 Cin × 4 Cout (64 threads, for Cout ≤ 4 such as RPN's objectness conv), `n16`
- * 128 × 16 (128 threads, Cout ≤ 16), `t64` 64 × 64 (16×16 threads, 4×4 each) and `t128` 128 × 128
- * (16×16 threads, 8×8 each). Workgroup memory ≤ 9.3 KiB for all.
+ * Named tiles: `n16` 256 Cin × 16 Cout (4×64 threads, 4×4 each; for Cout ≤ 16 such as RPN's
+ * objectness / box convs), `t64` 64 × 64 (16×16 threads, 4×4 each) and `t128` 128 × 128 (16×16
+ * threads, 8×8 each). Workgroup memory: 8.5, 8 and 16 KiB. Chosen from variants timed on an H200
+ * (bench/gpu/conv_dw_webgpu.ts): for Cout 3 / 12 at 256×512, `n16` took 0.37 ms where 64 × 4 and
+ * 128 × 16 tiles took 0.6 / 0.48 ms; for the 3×3 256→256 gradient, `t128` took 6.3 ms, 8 staged
+ * positions instead of 16 6.6 ms, `t64` 7.5 ms.
  */
 export const DER_FILTER_TILES = {
-  n4: { wx: 1, wy: 64, vn: 1, vm: 1, tk: 8 },
-  n16: { wx: 4, wy: 32, vn: 1, vm: 1, tk: 16 },
+  n16: { wx: 4, wy: 64, vn: 1, vm: 1, tk: 8 },
   t64: { wx: 16, wy: 16, vn: 1, vm: 1, tk: 16 },
-  t128: { wx: 16, wy: 16, vn: 2, vm: 2, tk: 8 },
+  t128: { wx: 16, wy: 16, vn: 2, vm: 2, tk: 16 },
 } as const satisfies Record<string, DerFilterTile>;
 
 /** Name of a tile in {@link DER_FILTER_TILES}. */
 export type DerFilterTileName = keyof typeof DER_FILTER_TILES;
 
 /**
- * Picks the tile for a `Cin × Cout` filter: the narrow tiles for Cout ≤ 4 / ≤ 16, so narrow outputs
- * do not waste most of a wide tile, `t128` when both sides are ≥ 128, else `t64`.
+ * Picks the tile for a `Cin × Cout` filter: `n16` for Cout ≤ 16, so narrow outputs do not waste most
+ * of a wide tile, `t128` when both sides are ≥ 128, else `t64`.
  */
 export function chooseDerFilterTile(inChannels: number, outChannels: number): DerFilterTileName {
-  if (outChannels <= 4) return 'n4';
   if (outChannels <= 16) return 'n16';
   if (inChannels >= 128 && outChannels >= 128) return 't128';
   return 't64';

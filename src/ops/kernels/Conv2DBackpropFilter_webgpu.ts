@@ -34,41 +34,50 @@ export function conv2DBackpropFilterTiledCalls(): number {
 /** The launch of one filter gradient: tile, dispatch and split-K plan. */
 export interface DerFilterLaunch extends SplitPlan {
   tile: DerFilterTile;
-  tileName: DerFilterTileName;
+  /** The named tile, or 'custom'. */
+  tileName: DerFilterTileName | 'custom';
   /** Workgroups: Cout tiles, Cin tiles, taps × splits. */
   dispatch: [number, number, number];
 }
 
 /**
  * Tile, split-K plan and dispatch for a filter gradient of `filterShape [KH,KW,Cin,Cout]` over K
- * positions; `tileName` overrides {@link chooseDerFilterTile} (benchmarks).
+ * positions; `tile` (a name or a tile) overrides {@link chooseDerFilterTile} (benchmarks).
  */
-export function planDerFilterLaunch(filterShape: readonly number[], positions: number, tileName?: DerFilterTileName): DerFilterLaunch {
+export function planDerFilterLaunch(
+  filterShape: readonly number[],
+  positions: number,
+  tile?: DerFilterTileName | DerFilterTile,
+): DerFilterLaunch {
   const [kh, kw, cin, cout] = filterShape as [number, number, number, number];
-  const name = tileName ?? chooseDerFilterTile(cin, cout);
-  const tile = DER_FILTER_TILES[name];
+  const choice = tile ?? chooseDerFilterTile(cin, cout);
+  const name = typeof choice === 'string' ? choice : 'custom';
+  const t = typeof choice === 'string' ? DER_FILTER_TILES[choice] : choice;
   const taps = kh * kw;
-  const tilesN = Math.ceil(cout / tileN(tile));
-  const tilesM = Math.ceil(cin / tileM(tile));
+  const tilesN = Math.ceil(cout / tileN(t));
+  const tilesM = Math.ceil(cin / tileM(t));
   const plan = planDerFilterSplits({
     tiles: tilesN * tilesM * taps,
     k: positions,
     filterSize: taps * cin * cout,
     taps,
-    threads: tile.wx * tile.wy,
-    tk: tile.tk,
+    threads: t.wx * t.wy,
+    tk: t.tk,
   });
-  return { ...plan, tile, tileName: name, dispatch: [tilesN, tilesM, taps * plan.splits] };
+  return { ...plan, tile: t, tileName: name, dispatch: [tilesN, tilesM, taps * plan.splits] };
 }
 
 type Conv2DBackpropFilterArgs = Parameters<KernelFunc>[0];
 
 /**
  * The tiled filter gradient for one kernel call, or null when it does not apply (NCHW, not float32,
- * empty, or `dy` not the convolution's output shape): then the caller runs tfjs's kernel. `tileName`
+ * empty, or `dy` not the convolution's output shape): then the caller runs tfjs's kernel. `tile`
  * overrides the tile choice (benchmarks).
  */
-export function conv2DBackpropFilterTiled(args: Conv2DBackpropFilterArgs, tileName?: DerFilterTileName): TensorInfo | null {
+export function conv2DBackpropFilterTiled(
+  args: Conv2DBackpropFilterArgs,
+  tile?: DerFilterTileName | DerFilterTile,
+): TensorInfo | null {
   const backend = args.backend as WebGPUBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = (args.attrs ?? {}) as NamedAttrMap;
@@ -97,7 +106,7 @@ export function conv2DBackpropFilterTiled(args: Conv2DBackpropFilterArgs, tileNa
   if (positions === 0 || info.inChannels === 0 || info.outChannels === 0 || dy.shape.some((d, i) => d !== expectDy[i])) {
     return null;
   }
-  const launch = planDerFilterLaunch(info.filterShape, positions, tileName);
+  const launch = planDerFilterLaunch(info.filterShape, positions, tile);
   const filterSize = info.filterShape.reduce((a, b) => a * b, 1);
   const outShape = launch.splits === 1 ? [...info.filterShape] : [launch.splits, filterSize];
   const program = new Conv2DDerFilterTiledProgram(
