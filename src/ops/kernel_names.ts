@@ -67,6 +67,9 @@ export interface SGDUpdateInputs extends NamedTensorInfoMap {
   /** The momentum buffer: the previous one for {@link SGDMomentumBuffer} (absent on the first
    * step), the updated one for {@link SGDParamUpdate} (absent without momentum). */
   buf?: TensorInfo;
+  /** Optional one-element factor the gradient is multiplied by first (the clip coefficient of
+   * `clip_grad_norm_`, kept on the device). */
+  scale?: TensorInfo;
 }
 
 /** Attributes of {@link SGDMomentumBuffer} (passed to the shader as uniforms, never compiled in). */
@@ -84,3 +87,10 @@ export interface SGDParamUpdateAttrs {
   weightDecay: number;
   nesterov: boolean;
 }
+
+/**
+ * Partial sums of squares of several tensors in one dispatch (`webgpu` only): inputs `x0 … x{k-1}`
+ * (any shapes, float32), output float32 `[k · parts]` whose sum is the total squared L2 norm; `parts`
+ * is chosen by the kernel from the largest input.
+ */
+export const SquaredNormPartials = 'SquaredNormPartials';

@@ -10,7 +10,7 @@ import { roiAlignWebGPUConfig } from './kernels/RoIAlign';
 import { roiAlignCpuConfig, roiAlignGradCpuConfig } from './kernels/RoIAlign_cpu';
 import { roiAlignGradWasmConfig, roiAlignWasmConfig } from './kernels/RoIAlign_wasm';
 import { roiAlignGradWebGPUConfig } from './kernels/RoIAlignGrad';
-import { sgdMomentumBufferWebGPUConfig, sgdParamUpdateWebGPUConfig } from './kernels/SGDUpdate';
+import { sgdMomentumBufferWebGPUConfig, sgdParamUpdateWebGPUConfig, squaredNormPartialsWebGPUConfig } from './kernels/SGDUpdate';
 
 /** Every custom kernel, for every backend. */
 export const kernelConfigs: readonly KernelConfig[] = [
@@ -22,6 +22,7 @@ export const kernelConfigs: readonly KernelConfig[] = [
   roiAlignGradWebGPUConfig,
   sgdMomentumBufferWebGPUConfig,
   sgdParamUpdateWebGPUConfig,
+  squaredNormPartialsWebGPUConfig,
 ];
 
 /** Every custom gradient. */

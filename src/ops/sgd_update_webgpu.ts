@@ -34,12 +34,22 @@ abstract class SGDElementwiseProgram implements WebGPUProgram {
   outputComponent: number;
   variableComponents: number[];
 
-  constructor(shape: number[], numInputs: number) {
+  /** Whether the gradient is multiplied by the one-element input `Scale` first (gradient clipping). */
+  readonly scaled: boolean;
+
+  /**
+   * @param shape - the parameter's shape.
+   * @param numInputs - tensor inputs of the parameter's shape (a `Scale` input comes after them).
+   * @param scaled - whether the program reads `Scale`.
+   */
+  constructor(shape: number[], numInputs: number, scaled: boolean) {
     this.outputShape = shape.slice();
     this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
     const size = this.outputShape.reduce((a, b) => a * b, 1);
     this.outputComponent = sgdUpdateComponents(size);
+    this.scaled = scaled;
     this.variableComponents = new Array<number>(numInputs).fill(this.outputComponent);
+    if (scaled) this.variableComponents.push(1);
     // The backend spreads a dispatch over y/z when x exceeds the device limit.
     this.dispatch = [Math.ceil(size / this.outputComponent / SGD_UPDATE_WORKGROUP_SIZE), 1, 1];
   }
@@ -49,10 +59,14 @@ abstract class SGDElementwiseProgram implements WebGPUProgram {
     return this.outputComponent === 4 ? 'vec4<f32>' : 'f32';
   }
 
-  /** WGSL for `d = g + p·wd` (weight decay only when the uniform flag is set, as `wd !== 0` in JS). */
+  /**
+   * WGSL for `d = g + p·wd` (weight decay only when the uniform flag is set, as `wd !== 0` in JS),
+   * where `g` is the gradient times `Scale[0]` when the program is scaled (clipping, as `g·coef`).
+   */
   protected decayedGradSnippet(): string {
+    const g = `${this.valueType}(Grad[index])`;
     return `
-      let g = ${this.valueType}(Grad[index]);
+      let g = ${this.scaled ? `${g} * f32(Scale[0])` : g};
       let p = ${this.valueType}(Param[index]);
       var d = g;
       if (uniforms.useWeightDecay != 0) {
@@ -64,7 +78,8 @@ abstract class SGDElementwiseProgram implements WebGPUProgram {
 }
 
 /**
- * New momentum buffer from `Param`, `Grad` and, after the first step, `Buf` (all of one shape):
+ * New momentum buffer from `Param`, `Grad` and, after the first step, `Buf` (all of one shape;
+ * a scaled program also reads the one-element `Scale`):
  * `buf·momentum + d·(1 − dampening)`, or `d` itself on the first step (`hasBuffer` false), where
  * `d = g + p·weightDecay`.
  *
@@ -76,11 +91,12 @@ export class SGDMomentumBufferProgram extends SGDElementwiseProgram {
   shaderKey: string;
   readonly hasBuffer: boolean;
 
-  constructor(shape: number[], hasBuffer: boolean) {
-    super(shape, hasBuffer ? 3 : 2);
+  constructor(shape: number[], hasBuffer: boolean, scaled = false) {
+    super(shape, hasBuffer ? 3 : 2, scaled);
     this.hasBuffer = hasBuffer;
     this.variableNames = hasBuffer ? ['Param', 'Grad', 'Buf'] : ['Param', 'Grad'];
-    this.shaderKey = `sgdMomentumBuffer_${hasBuffer}_${this.outputComponent}`;
+    if (scaled) this.variableNames.push('Scale');
+    this.shaderKey = `sgdMomentumBuffer_${hasBuffer}_${scaled}_${this.outputComponent}`;
   }
 
   getUserCode(): string {
@@ -98,7 +114,7 @@ export class SGDMomentumBufferProgram extends SGDElementwiseProgram {
 
 /**
  * New parameter from `Param` and `Grad` (no momentum), `Param` and the already updated `Buf`
- * (momentum), or all three (Nesterov):
+ * (momentum), or all three (Nesterov), plus the one-element `Scale` when scaled:
  * `p + update·negLr` with `update = buf` (or `d + buf·momentum` with Nesterov, or `d` without
  * momentum), `d = g + p·weightDecay`.
  *
@@ -110,12 +126,14 @@ export class SGDParamUpdateProgram extends SGDElementwiseProgram {
   shaderKey: string;
   readonly mode: SGDUpdateMode;
 
-  constructor(shape: number[], mode: SGDUpdateMode) {
-    super(shape, mode === 'nesterov' ? 3 : 2);
+  /** @param scaled - ignored with heavy-ball momentum, which does not read the gradient. */
+  constructor(shape: number[], mode: SGDUpdateMode, scaled = false) {
+    super(shape, mode === 'nesterov' ? 3 : 2, scaled && mode !== 'momentum');
     this.mode = mode;
     // Every declared input must be read: the pipeline layout is derived from the shader ('auto').
     this.variableNames = mode === 'plain' ? ['Param', 'Grad'] : mode === 'momentum' ? ['Param', 'Buf'] : ['Param', 'Grad', 'Buf'];
-    this.shaderKey = `sgdParamUpdate_${mode}_${this.outputComponent}`;
+    if (this.scaled) this.variableNames.push('Scale');
+    this.shaderKey = `sgdParamUpdate_${mode}_${this.scaled}_${this.outputComponent}`;
   }
 
   getUserCode(): string {
@@ -136,3 +154,69 @@ export class SGDParamUpdateProgram extends SGDElementwiseProgram {
 
 /** Which update a {@link SGDParamUpdateProgram} applies: no momentum, heavy-ball momentum, Nesterov. */
 export type SGDUpdateMode = 'plain' | 'momentum' | 'nesterov';
+
+/** Invocations per workgroup of {@link SquaredNormPartialsProgram}. */
+export const SQUARED_NORM_WORKGROUP_SIZE = 256;
+
+/**
+ * Partial sums of squares of up to a few tensors in one dispatch (the squared L2 norms behind
+ * `clip_grad_norm_`): inputs `X0 … X{k-1}`, flattened to 1-D; `parts` workgroups per input, each
+ * summing a strided share of the input's elements and reducing its threads' sums in workgroup
+ * memory. Output `[k · parts]`: input `t`'s partial sums are at `t·parts … t·parts + parts − 1`.
+ * `parts` is a uniform; the input count is part of the shader key.
+ */
+export class SquaredNormPartialsProgram implements WebGPUProgram {
+  variableNames: string[];
+  uniforms = 'parts : i32,';
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [SQUARED_NORM_WORKGROUP_SIZE, 1, 1];
+
+  constructor(numInputs: number, parts: number) {
+    this.variableNames = Array.from({ length: numInputs }, (_, i) => `X${i}`);
+    this.outputShape = [numInputs * parts];
+    this.dispatchLayout = { x: [0] };
+    this.dispatch = [numInputs * parts, 1, 1];
+    this.shaderKey = `squaredNormPartials_${numInputs}`;
+  }
+
+  getUserCode(): string {
+    const n = SQUARED_NORM_WORKGROUP_SIZE;
+    const branches = this.variableNames
+      .map(
+        (name, t) => `if (t == ${t}) {
+        let size = uniforms.${name.toLowerCase()}Shape;
+        for (var i = part * ${n} + i32(localId.x); i < size; i = i + stride) {
+          let v = f32(${name}[i]);
+          acc = acc + v * v;
+        }
+      }`,
+      )
+      .join(' else ');
+    return `
+  var<workgroup> partial : array<f32, ${n}>;
+
+  fn main(index : i32) {
+    let wg = i32(workgroupId.x);
+    let t = wg / uniforms.parts;
+    let part = wg - t * uniforms.parts;
+    let stride = uniforms.parts * ${n};
+    var acc = 0.0;
+    ${branches}
+    partial[localId.x] = acc;
+    workgroupBarrier();
+    for (var s = ${n / 2}u; s > 0u; s = s >> 1u) {
+      if (localId.x < s) {
+        partial[localId.x] = partial[localId.x] + partial[localId.x + s];
+      }
+      workgroupBarrier();
+    }
+    if (localId.x == 0u) {
+      setOutputAtIndex(wg, partial[0]);
+    }
+  }
+`;
+  }
+}

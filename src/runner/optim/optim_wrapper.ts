@@ -7,9 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { variableGradsAsync } from '../../models/utils/grads';
-import { clipGradNorm, clipGradValue } from './clip_grad';
+import { clipCoef, clipGradNorm, clipGradValue, totalGradNorm } from './clip_grad';
 import type { HasParamGroups, ParamGroup } from './param_group';
 import { SGD, type OptimizerStateDict, type SGDOptions } from './sgd';
+import { squaredL2NormFused } from './sgd_fused';
 
 /** A named trainable parameter as the model exposes it. */
 export interface NamedParameter {
@@ -170,7 +171,14 @@ export class OptimWrapper implements HasParamGroups {
     let list = names.map((k) => grads[k]!);
     let gradNorm: tf.Scalar | undefined;
     let clipped: tf.Tensor[] | null = null;
-    if (this.clipGrad) {
+    let gradScale: tf.Scalar | undefined;
+    if (this.clipGrad && (this.clipGrad.type ?? 'norm') === 'norm' && this.optimizer.usesFusedUpdate) {
+      // Fused path (webgpu): the norm from batched squared-norm kernels, and the clip coefficient
+      // applied inside the SGD kernels instead of one multiply per gradient.
+      const normType = this.clipGrad.norm_type ?? 2;
+      gradNorm = totalGradNorm(list, normType, squaredL2NormFused);
+      gradScale = clipCoef(gradNorm, this.clipGrad.max_norm as number);
+    } else if (this.clipGrad) {
       if ((this.clipGrad.type ?? 'norm') === 'value') {
         clipped = clipGradValue(list, this.clipGrad.clip_value as number);
       } else {
@@ -183,10 +191,11 @@ export class OptimWrapper implements HasParamGroups {
     const byParam = new Map<string, tf.Tensor>();
     names.forEach((k, i) => byParam.set(this.varToParam.get(k) ?? k, list[i]!));
     try {
-      this.optimizer.step(byParam);
+      this.optimizer.step(byParam, { gradScale });
     } finally {
       disposeGrads();
       if (clipped) for (const t of clipped) t.dispose();
+      gradScale?.dispose();
     }
     return { loss: value, gradNorm, skipped: false };
   }

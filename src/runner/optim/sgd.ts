@@ -89,17 +89,28 @@ export class SGD implements HasParamGroups {
     });
   }
 
+  /** Whether {@link step} runs the fused kernels now (`fusedUpdate` 'auto' on a backend that has them). */
+  get usesFusedUpdate(): boolean {
+    return this.fusedUpdate === 'auto' && fusedSGDAvailable();
+  }
+
   /**
    * Applies one update with `grads` (parameter name → gradient). Parameters without a gradient are
    * skipped, as PyTorch skips `p.grad is None`. Gradients are not disposed.
+   *
+   * @param options.gradScale - a one-element factor every gradient is multiplied by first (the
+   *   clip coefficient of `clip_grad_norm_`, so clipped gradients need not be materialised); the
+   *   fused kernels apply it in the shader, the generic path with one `mul` per gradient.
    */
-  step(grads: ReadonlyMap<string, tf.Tensor> | Record<string, tf.Tensor>): void {
+  step(grads: ReadonlyMap<string, tf.Tensor> | Record<string, tf.Tensor>, options: { gradScale?: tf.Tensor } = {}): void {
     const get = (n: string): tf.Tensor | undefined =>
       grads instanceof Map ? grads.get(n) : (grads as Record<string, tf.Tensor>)[n];
-    const fused = this.fusedUpdate === 'auto' && fusedSGDAvailable();
+    const { gradScale } = options;
+    if (gradScale && gradScale.size !== 1) throw new Error(`SGD.step: gradScale must have one element, got shape [${gradScale.shape}]`);
+    const fused = this.usesFusedUpdate;
     for (const g of this.paramGroups) {
       if (fused) {
-        this.stepGroupFused(g, get);
+        this.stepGroupFused(g, get, gradScale);
         continue;
       }
       tf.tidy(() => {
@@ -108,8 +119,9 @@ export class SGD implements HasParamGroups {
         const mom = g.momentum !== 0 ? tf.scalar(g.momentum) : null;
         const damp = g.dampening !== 0 ? tf.scalar(1 - g.dampening) : null;
         for (const name of g.params) {
-          const grad = get(name);
-          if (!grad) continue;
+          const raw = get(name);
+          if (!raw) continue;
+          const grad = gradScale ? tf.mul(raw, gradScale) : raw;
           const p = this.params.get(name)!;
           let d: tf.Tensor = wd ? tf.add(grad, tf.mul(p, wd)) : grad;
           if (mom) {
@@ -133,7 +145,7 @@ export class SGD implements HasParamGroups {
    * generic path in {@link step} (the first step's buffer is `d` itself), with every hyper-parameter
    * passed as a uniform.
    */
-  private stepGroupFused(g: ParamGroup, get: (n: string) => tf.Tensor | undefined): void {
+  private stepGroupFused(g: ParamGroup, get: (n: string) => tf.Tensor | undefined, scale: tf.Tensor | undefined): void {
     const { lr, momentum, dampening, weight_decay: weightDecay, nesterov } = g;
     for (const name of g.params) {
       const grad = get(name);
@@ -143,7 +155,7 @@ export class SGD implements HasParamGroups {
         let buf: tf.Variable | null = null;
         if (momentum !== 0) {
           const prev = this.buffers.get(name) ?? null;
-          const next = sgdMomentumBuffer(p, grad, prev, { momentum, dampening, weightDecay });
+          const next = sgdMomentumBuffer(p, grad, prev, { momentum, dampening, weightDecay }, scale);
           if (prev) {
             prev.assign(next);
             buf = prev;
@@ -152,7 +164,7 @@ export class SGD implements HasParamGroups {
             this.buffers.set(name, buf);
           }
         }
-        p.assign(sgdParamUpdate(p, grad, buf, { lr, momentum, weightDecay, nesterov }));
+        p.assign(sgdParamUpdate(p, grad, buf, { lr, momentum, weightDecay, nesterov }, scale));
       });
     }
   }

@@ -6,9 +6,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../ops/backend';
 import { SGDMomentumBufferProgram, SGDParamUpdateProgram } from '../../ops/sgd_update_webgpu';
+import { clipGradNorm } from './clip_grad';
+import { buildOptimWrapper } from './optim_wrapper';
 import type { ParamGroup } from './param_group';
 import { SGD, type SGDOptions } from './sgd';
-import { fusedSGDAvailable } from './sgd_fused';
+import { fusedSGDAvailable, squaredL2NormFused } from './sgd_fused';
 
 /**
  * Parameter shapes: vec4 programs (1152, 1280 elements) and scalar programs (1003, 1001 elements).
@@ -88,8 +90,11 @@ async function countDispatches(fn: () => void | Promise<void>): Promise<number> 
   return n;
 }
 
-/** Runs {@link STEPS} SGD steps with schedules changing lr and momentum between steps. */
-async function runScenario(s: Scenario, fusedUpdate: 'auto' | 'off'): Promise<RunResult> {
+/**
+ * Runs {@link STEPS} SGD steps with schedules changing lr and momentum between steps; with
+ * `gradScale`, every step multiplies the gradients by that factor (as the clip coefficient).
+ */
+async function runScenario(s: Scenario, fusedUpdate: 'auto' | 'off', gradScale?: number): Promise<RunResult> {
   const names = Object.keys(SHAPES);
   const vars = new Map<string, tf.Variable>();
   names.forEach((n, i) => vars.set(n, tf.variable(tf.tensor(values(SHAPES[n]!.reduce((a, b) => a * b, 1), 100 + i), SHAPES[n]), true, `${s.name}/${n}/${fusedUpdate}`)));
@@ -107,9 +112,11 @@ async function runScenario(s: Scenario, fusedUpdate: 'auto' | 'off'): Promise<Ru
     names.forEach((n, i) => {
       if (!s.noGrad?.includes(n)) grads.set(n, tf.tensor(values(SHAPES[n]!.reduce((a, b) => a * b, 1), 1000 * t + i), SHAPES[n]));
     });
-    if (isWebGPU) dispatches.push(await countDispatches(() => sgd.step(grads)));
-    else sgd.step(grads);
+    const scale = gradScale === undefined ? undefined : tf.scalar(gradScale * (t + 1));
+    if (isWebGPU) dispatches.push(await countDispatches(() => sgd.step(grads, { gradScale: scale })));
+    else sgd.step(grads, { gradScale: scale });
     tf.dispose([...grads.values()]);
+    scale?.dispose();
   }
   const params: Record<string, Float32Array> = {};
   const buffers: Record<string, Float32Array> = {};
@@ -135,11 +142,68 @@ function relErr(a: Float32Array, b: Float32Array): number {
   return err / scale;
 }
 
+interface ClipResult {
+  gradNorms: number[];
+  params: Record<string, Float32Array>;
+  /** Programs dispatched by each `updateParams` (webgpu only). */
+  dispatches: number[];
+}
+
+/** Gradient of `sum(param · C)` is exactly `C`, on every backend. */
+const CLIP_COEFS = Object.fromEntries(Object.entries(SHAPES).map(([n, shape], i) => [n, values(shape.reduce((a, b) => a * b, 1), 500 + i)]));
+
+/**
+ * {@link STEPS} `OptimWrapper.updateParams` with `clip_grad` on a linear loss whose gradients are
+ * exact on every backend, scaled per step so that the first steps clip and the last does not.
+ */
+async function runClip(fusedUpdate: 'auto' | 'off'): Promise<ClipResult> {
+  const names = Object.keys(SHAPES);
+  const params = names.map((n, i) => ({
+    name: n,
+    variable: tf.variable(tf.tensor(values(SHAPES[n]!.reduce((a, b) => a * b, 1), 100 + i), SHAPES[n]), true, `clip/${n}/${fusedUpdate}`),
+  }));
+  const wrapper = buildOptimWrapper(
+    {
+      type: 'OptimWrapper',
+      optimizer: { type: 'SGD', lr: 0.02, momentum: 0.9, weight_decay: 1e-4 },
+      paramwise_cfg: { bias_lr_mult: 2, bias_decay_mult: 0 },
+      clip_grad: { max_norm: 10, norm_type: 2 },
+    },
+    params,
+  );
+  wrapper.optimizer.fusedUpdate = fusedUpdate;
+  const coefs = params.map((p) => tf.tensor(CLIP_COEFS[p.name]!, p.variable.shape));
+  const gradNorms: number[] = [];
+  const dispatches: number[] = [];
+  for (let t = 0; t < STEPS; t++) {
+    const factor = [3, 1, 0.4, 0.05][t]!;
+    const lossFn = () => tf.addN(params.map((p, i) => tf.sum(tf.mul(p.variable, tf.mul(coefs[i]!, factor))))) as tf.Scalar;
+    let result: Awaited<ReturnType<typeof wrapper.updateParams>> | undefined;
+    const run = async () => {
+      result = await wrapper.updateParams(lossFn);
+    };
+    if (tf.getBackend() === 'webgpu') dispatches.push(await countDispatches(run));
+    else await run();
+    gradNorms.push((await result!.gradNorm!.data())[0]!);
+    tf.dispose([result!.loss, result!.gradNorm!]);
+  }
+  const out: Record<string, Float32Array> = {};
+  for (const p of params) out[p.name] = (await p.variable.data()) as Float32Array;
+  wrapper.optimizer.dispose();
+  tf.dispose([...coefs, ...params.map((p) => p.variable)]);
+  return { gradNorms, params: out, dispatches };
+}
+
 const cpu = new Map<string, RunResult>();
+let cpuClip: ClipResult;
 
 beforeAll(async () => {
   await initBackend({ prefer: 'cpu' });
-  for (const s of SCENARIOS) cpu.set(s.name, await runScenario(s, 'auto'));
+  for (const s of SCENARIOS) {
+    cpu.set(s.name, await runScenario(s, 'auto'));
+    cpu.set(`${s.name}/scaled`, await runScenario(s, 'auto', 0.37));
+  }
+  cpuClip = await runClip('auto');
   const info = await initBackend({ prefer: 'webgpu' });
   expect(info.name, info.notice).toBe('webgpu');
 });
@@ -165,8 +229,18 @@ describe('fused SGD on WebGPU', () => {
       new SGDMomentumBufferProgram([5], false).shaderKey,
       new SGDParamUpdateProgram([4, 4], 'nesterov').shaderKey,
       new SGDParamUpdateProgram([5], 'plain').shaderKey,
+      new SGDMomentumBufferProgram([4, 4], true, true).shaderKey,
+      new SGDParamUpdateProgram([4, 4], 'momentum', true).shaderKey,
     ];
-    expect(keys).toEqual(['sgdMomentumBuffer_true_4', 'sgdMomentumBuffer_false_1', 'sgdParamUpdate_nesterov_4', 'sgdParamUpdate_plain_1']);
+    expect(keys).toEqual([
+      'sgdMomentumBuffer_true_false_4',
+      'sgdMomentumBuffer_false_false_1',
+      'sgdParamUpdate_nesterov_false_4',
+      'sgdParamUpdate_plain_false_1',
+      'sgdMomentumBuffer_true_true_4',
+      // Heavy-ball momentum does not read the gradient, so it needs no scale.
+      'sgdParamUpdate_momentum_false_4',
+    ]);
   });
 
   it.each(SCENARIOS.map((s) => [s.name, s] as const))('%s: parameters and buffers equal the cpu path, fewer dispatches', async (_name, s) => {
@@ -214,5 +288,61 @@ describe('fused SGD on WebGPU', () => {
     sgd.dispose();
     v.dispose();
     b.dispose();
+  });
+
+  it('squaredL2NormFused batches the squared norms (9 tensors, one of 200k elements) and equals the float64 sum', async () => {
+    const sizes = [200_000, 5, 1003, 16, 1, 7, 64, 300, 12];
+    const data = sizes.map((n, i) => values(n, 40 + i));
+    const tensors = data.map((d) => tf.tensor(d));
+    let reference = 0;
+    for (const d of data) for (const v of d) reference += v * v;
+    let total: tf.Scalar | undefined;
+    const dispatches = await countDispatches(() => {
+      total = squaredL2NormFused(tensors);
+    });
+    const got = (await total!.data())[0]!;
+    expect(Math.abs(got - reference) / reference).toBeLessThan(1e-6);
+    // Two SquaredNormPartials (7 + 2 tensors), one concat, one sum.
+    expect(dispatches).toBe(4);
+    tf.dispose([...tensors, total!]);
+  });
+
+  it('clip_grad max_norm through OptimWrapper.updateParams equals the cpu path, fewer dispatches', async () => {
+    const fused = await runClip('auto');
+    const generic = await runClip('off');
+    for (let t = 0; t < STEPS; t++) {
+      expect(Math.abs(fused.gradNorms[t]! - cpuClip.gradNorms[t]!) / cpuClip.gradNorms[t]!, `grad norm ${t}`).toBeLessThan(1e-6);
+    }
+    // Steps 0-2 clip (norm > 10), step 3 does not.
+    expect(cpuClip.gradNorms[2]!).toBeGreaterThan(10);
+    expect(cpuClip.gradNorms[3]!).toBeLessThan(10);
+    for (const n of Object.keys(SHAPES)) {
+      expect(relErr(fused.params[n]!, cpuClip.params[n]!), `param ${n}`).toBeLessThanOrEqual(1e-6);
+      expect(relErr(generic.params[n]!, cpuClip.params[n]!), `generic param ${n}`).toBeLessThanOrEqual(1e-6);
+    }
+    expect(fused.dispatches[STEPS - 1]!).toBeLessThan(generic.dispatches[STEPS - 1]!);
+    console.log(`clip_grad: dispatches per updateParams (loss + backward + clip + step) generic ${generic.dispatches.join('/')}, fused ${fused.dispatches.join('/')}`);
+  });
+
+  it('clipGradNorm of the generic path and the fused norm agree on webgpu', async () => {
+    const grads = Object.entries(SHAPES).map(([, shape], i) => tf.tensor(values(shape.reduce((a, b) => a * b, 1), 900 + i), shape));
+    const generic = clipGradNorm(grads, 1);
+    const fusedNorm = tf.sqrt(squaredL2NormFused(grads));
+    const a = (await generic.totalNorm.data())[0]!;
+    const b = (await fusedNorm.data())[0]!;
+    expect(Math.abs(a - b) / a).toBeLessThan(1e-6);
+    tf.dispose([...grads, ...generic.grads, generic.totalNorm, fusedNorm]);
+  });
+
+  it.each(SCENARIOS.map((s) => [s.name, s] as const))('%s, gradients scaled in the kernels (clip coefficient): equal to the cpu path', async (_name, s) => {
+    const ref = cpu.get(`${s.name}/scaled`)!;
+    const fused = await runScenario(s, 'auto', 0.37);
+    for (const n of Object.keys(SHAPES)) expect(relErr(fused.params[n]!, ref.params[n]!), `param ${n}`).toBeLessThanOrEqual(1e-6);
+    for (const n of Object.keys(ref.buffers)) expect(relErr(fused.buffers[n]!, ref.buffers[n]!), `buffer ${n}`).toBeLessThanOrEqual(1e-6);
+    // The scale costs no extra dispatch.
+    const updated = Object.keys(SHAPES).length - (s.noGrad?.length ?? 0);
+    expect(fused.dispatches).toEqual(new Array(STEPS).fill((s.defaults.momentum ? 2 : 1) * updated));
+    // And it changes the result (the unscaled run differs).
+    expect(relErr(fused.params['fc.weight']!, cpu.get(s.name)!.params['fc.weight']!)).toBeGreaterThan(1e-4);
   });
 });
