@@ -74,17 +74,23 @@ export interface SGDUpdateInputs extends NamedTensorInfoMap {
 
 /** Attributes of {@link SGDMomentumBuffer} (passed to the shader as uniforms, never compiled in). */
 export interface SGDMomentumBufferAttrs {
+  /** Momentum factor (`momentum`, non-zero). */
   momentum: number;
+  /** Dampening of the new gradient (`dampening`; the shader gets `1 − dampening`). */
   dampening: number;
+  /** L2 penalty added to the gradient (`weight_decay`; 0 = none). */
   weightDecay: number;
 }
 
 /** Attributes of {@link SGDParamUpdate} (passed to the shader as uniforms, except `nesterov`). */
 export interface SGDParamUpdateAttrs {
+  /** Learning rate (the shader gets `−lr`). */
   lr: number;
-  /** 0 = no momentum (no `buf` input). */
+  /** Momentum factor; 0 = no momentum (no `buf` input). */
   momentum: number;
+  /** L2 penalty added to the gradient (0 = none). */
   weightDecay: number;
+  /** Nesterov momentum (structural: part of the shader key, unlike the numbers). */
   nesterov: boolean;
 }
 

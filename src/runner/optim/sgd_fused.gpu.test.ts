@@ -1,6 +1,7 @@
 // The fused SGD kernels on WebGPU (Dawn in Node; SwiftShader without a GPU) against the generic
 // path on the cpu backend: parameters and momentum buffers after several steps with changing
-// hyper-parameters, and the number of dispatched programs per step.
+// hyper-parameters, gradient clipping (batched squared norms, clip coefficient inside the SGD
+// kernels), and the number of dispatched programs per step.
 import '@tensorflow/tfjs-core/dist/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -344,5 +345,29 @@ describe('fused SGD on WebGPU', () => {
     expect(fused.dispatches).toEqual(new Array(STEPS).fill((s.defaults.momentum ? 2 : 1) * updated));
     // And it changes the result (the unscaled run differs).
     expect(relErr(fused.params['fc.weight']!, cpu.get(s.name)!.params['fc.weight']!)).toBeGreaterThan(1e-4);
+  });
+
+  it('handles a scalar and a 3-element parameter (rank 0, no vec4) like the generic path', async () => {
+    const run = async (fusedUpdate: 'auto' | 'off') => {
+      const s = tf.variable(tf.scalar(0.75), true, `odd.scalar/${fusedUpdate}`);
+      const v = tf.variable(tf.tensor1d([0.5, -1.25, 2]), true, `odd.vec/${fusedUpdate}`);
+      const sgd = new SGD(new Map<string, tf.Variable>([['s', s], ['v', v]]), [{ params: ['s'] }, { params: ['v'], nesterov: true, lr: 0.3 }], {
+        lr: 0.1,
+        momentum: 0.9,
+        weight_decay: 1e-2,
+      });
+      sgd.fusedUpdate = fusedUpdate;
+      const gs = tf.scalar(-0.5);
+      const gv = tf.tensor1d([1, 0.25, -3]);
+      for (let t = 0; t < 3; t++) sgd.step(new Map<string, tf.Tensor>([['s', gs], ['v', gv]]));
+      const out = [...(await s.data()), ...(await v.data()), ...(await sgd.buffers.get('s')!.data()), ...(await sgd.buffers.get('v')!.data())];
+      tf.dispose([s, v, gs, gv]);
+      sgd.dispose();
+      return out;
+    };
+    const fused = await run('auto');
+    const generic = await run('off');
+    expect(fused.length).toBe(8);
+    fused.forEach((x, i) => expect(Math.abs(x - generic[i]!), `element ${i}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(generic[i]!))));
   });
 });
