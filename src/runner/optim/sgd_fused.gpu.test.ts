@@ -279,6 +279,13 @@ describe('fused SGD on WebGPU', () => {
     const gb = tf.tensor(values(5, 8), [5]);
     const grads = new Map<string, tf.Tensor>([['w', gw], ['b', gb]]);
     sgd.step(grads);
+    // No tensor is left behind by a fused step (buffers exist after the first).
+    const before = tf.memory().numTensors;
+    sgd.step(grads);
+    const scale = tf.scalar(0.5);
+    sgd.step(grads, { gradScale: scale });
+    scale.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     const fused = await tf.profile(() => sgd.step(grads));
     expect(fused.kernels.map((k) => k.name)).toEqual(['SGDMomentumBuffer', 'SGDParamUpdate', 'SGDMomentumBuffer', 'SGDParamUpdate']);
     sgd.fusedUpdate = 'off';
