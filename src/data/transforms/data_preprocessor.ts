@@ -29,14 +29,25 @@ export interface PreprocessedBatch {
 }
 
 const f32 = Math.fround;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * `out[d + x] = lut[src[so + x]]` for `x < w`. A plain byte loop: in Chromium's worker it beats
- * reading four samples per 32-bit load (15.6 vs 24.8 ms for a 3×922×1843 image; in Node the word
- * loads win, 9.8 vs 12.8 ms), and the browser is where samples are prepared.
+ * `out[d + x] = lut[src[so + x]]` for `x < w`; where `src32` (a word view of `src`) is given, the
+ * aligned middle of the row is read four samples per 32-bit load.
  */
-function normaliseRow(src: Uint8Array, so: number, out: Float32Array, d: number, w: number, lut: Float32Array): void {
-  for (let x = 0; x < w; x++) out[d + x] = lut[src[so + x]!]!;
+function normaliseRow(src: Uint8Array, src32: Uint32Array | null, so: number, out: Float32Array, d: number, w: number, lut: Float32Array): void {
+  let x = 0;
+  if (src32) {
+    for (; x < w && ((so + x) & 3) !== 0; x++) out[d + x] = lut[src[so + x]!]!;
+    for (let q = (so + x) >> 2; x + 4 <= w; x += 4, q++) {
+      const v = src32[q]!;
+      out[d + x] = lut[v & 0xff]!;
+      out[d + x + 1] = lut[(v >>> 8) & 0xff]!;
+      out[d + x + 2] = lut[(v >>> 16) & 0xff]!;
+      out[d + x + 3] = lut[v >>> 24]!;
+    }
+  }
+  for (; x < w; x++) out[d + x] = lut[src[so + x]!]!;
 }
 
 /** Runs `DetDataPreprocessor.forward(data, training)` on a list of packed samples. */
@@ -73,7 +84,8 @@ export function detDataPreprocess(samples: PackedInputs[], cfg: DetDataPreproces
       for (let v = 0; v < 256; v++) lut[v] = mean ? f32(f32(v - m) / sd) : v;
       const srcBase = srcCh * h * w;
       const dstBase = (b * c + ch) * H * W;
-      for (let y = 0; y < h; y++) normaliseRow(src, srcBase + y * w, out, dstBase + y * W, w, lut);
+      const src32 = LITTLE_ENDIAN && src.byteOffset % 4 === 0 ? new Uint32Array(src.buffer, src.byteOffset, src.length >> 2) : null;
+      for (let y = 0; y < h; y++) normaliseRow(src, src32, srcBase + y * w, out, dstBase + y * W, w, lut);
     }
   });
   const dataSamples = samples.map((s) => {
