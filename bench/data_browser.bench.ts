@@ -328,6 +328,9 @@ export async function run(): Promise<Record<string, unknown>> {
       ...sampled.ok,
       sample_cpu: cpuPerSample,
       sample_goal_ms: 60,
+      sample_goal_note:
+        'The studio trains with the native path; its worker share is native_sample_wall_ms_median.decode_resize_flip_pack. ' +
+        'normalise_pad is the typed-array DetDataPreprocessor; in training the model normalises and pads on the device (tfjs), as MMDetection does on the GPU.',
       load_average: loadavg().map((x) => +x.toFixed(1)),
     };
   } finally {
