@@ -16,7 +16,11 @@
  *    writes BGR channel planes that PackDetInputs takes as they are, see
  *    src/data/transforms/browser_fast_path.ts), then normalise; median and p90, next to the exact path
  *    (same Compose, same seeds, `nativeResize: false`), with the packed pixels' difference between them;
- *    then each path alone for 20 samples with the renderer process's CPU time per sample (/proc).
+ *    then each path alone for 20 samples with the renderer process's CPU time per sample (/proc);
+ *  - the studio's training-worker set-up: the native resize on a decode worker
+ *    (src/data/off_thread_decoder.ts, src/worker/decode.worker.ts) against the same decoder on the
+ *    pipeline's thread: latency, and how much of the pipeline's thread a sample takes (a
+ *    MessageChannel ping loop's rate against its idle rate).
  *
  * The worker is one esbuild bundle of the real modules, started from a blob URL in a blank page.
  */
@@ -37,6 +41,7 @@ import { RandomFlip } from '../src/data/transforms/flip.ts';
 import { PackDetInputs } from '../src/data/transforms/formatting.ts';
 import { detDataPreprocess } from '../src/data/transforms/data_preprocessor.ts';
 import { seededRng } from '../src/data/transforms/types.ts';
+import { withOffThreadResize } from '../src/data/off_thread_decoder.ts';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -64,6 +69,54 @@ self.onmessage = async (ev) => {
     const png = scenes[0].image;
     const bitmapDecoder = createBitmapImageDecoder();
     const cfg0 = { mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], bgr_to_rgb: true, pad_size_divisor: 32 };
+    if (phase === 'offthread') {
+      // The studio's training worker: the native resize on a decode worker (off_thread_decoder.ts)
+      // against the same decoder on this thread. Besides the latency, how much of this thread the
+      // samples take: a MessageChannel ping loop runs alongside, and its ping rate against the idle
+      // rate gives the share of the time this thread was busy.
+      const mk = (decodeImage) => new Compose(
+        [
+          new LoadImageFromFile({}, { readFile: async () => png, decodeImage }),
+          new RandomResize({ scale: [[2048, 800], [2048, 1024]], keep_ratio: true }, seededRng(21)),
+          new RandomFlip({ prob: 0.5 }, seededRng(22)),
+          new PackDetInputs(),
+        ],
+        { readFile: async () => png },
+      );
+      const pingRate = async (ms) => {
+        const ch = new MessageChannel();
+        let n = 0;
+        let run = true;
+        ch.port1.onmessage = () => { n++; if (run) ch.port2.postMessage(0); };
+        ch.port2.postMessage(0);
+        return { stop: () => { run = false; ch.port1.close(); return n; } };
+      };
+      const idle = await pingRate();
+      await new Promise((r) => setTimeout(r, 300));
+      const idleRate = idle.stop() / 300;
+      const offDecoder = withOffThreadResize(createBitmapImageDecoder(), () => new Worker(ev.data.decodeWorkerUrl));
+      const res = {};
+      for (const [name, dec] of [['local', createBitmapImageDecoder()], ['off_thread', offDecoder], ['local_again', createBitmapImageDecoder()]]) {
+        const c = mk(dec);
+        await c.pack({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) }); // warm-up (starts the worker)
+        const ts = [];
+        const ping = await pingRate();
+        const t0 = performance.now();
+        for (let rep = 0; rep < ev.data.reps; rep++) {
+          const s0 = performance.now();
+          await c.pack({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) });
+          ts.push(performance.now() - s0);
+        }
+        const dt = performance.now() - t0;
+        const pings = ping.stop();
+        const busy = Math.max(0, 1 - pings / (idleRate * dt));
+        res[name] = { wall_ms_median: Math.round(median(ts) * 10) / 10, thread_busy_ms_per_sample: Math.round((busy * dt / ev.data.reps) * 10) / 10 };
+      }
+      res.off_thread_answered = offDecoder.offThreadCount();
+      offDecoder.close();
+      self.postMessage({ ok: res });
+      return;
+    }
     if (phase === 'cpu') {
       // Only one path, so that the renderer's CPU time (read from /proc by the caller) is its own.
       const decodeImage = ev.data.native ? bitmapDecoder : createBitmapImageDecoder(globalThis, { nativeResize: false });
@@ -249,6 +302,15 @@ export async function run(): Promise<Record<string, unknown>> {
     write: false,
   });
   const code = bundle.outputFiles[0]!.text;
+  const decodeBundle = await esbuild.build({
+    entryPoints: [fileURLToPath(new URL('../src/worker/decode.worker.ts', import.meta.url))],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+  });
+  const decodeCode = decodeBundle.outputFiles[0]!.text;
   const scenes = makeScenes(6).map((s) => ({
     instanceIds: Buffer.from(s.instanceIds).toString('base64'),
     polygons: Buffer.from(s.polygons).toString('base64'),
@@ -265,24 +327,25 @@ export async function run(): Promise<Record<string, unknown>> {
     const page = await browser.newPage();
     // The worker lives in the page's renderer process: sample that process while it imports.
     await page.evaluate(
-      ({ code, scenes }) => {
+      ({ code, scenes, decodeCode }) => {
         // No named inner functions here: the bench runs through tsx, whose keepNames helper does not exist in the page.
         const w = window as unknown as Record<string, unknown>;
         w.benchScenes = scenes.map((s) =>
           Object.fromEntries(Object.entries(s).map(([k, b64]) => [k, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))])),
         );
         w.benchWorker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+        w.benchDecodeWorkerUrl = URL.createObjectURL(new Blob([decodeCode], { type: 'text/javascript' }));
       },
-      { code, scenes },
+      { code, scenes, decodeCode },
     );
     const ask = (msg: Record<string, unknown>): Promise<{ ok?: Record<string, unknown>; error?: string }> =>
       page.evaluate(
         (msg) =>
           new Promise((resolve) => {
-            const w = window as unknown as { benchWorker: Worker; benchScenes: unknown };
+            const w = window as unknown as { benchWorker: Worker; benchScenes: unknown; benchDecodeWorkerUrl: string };
             w.benchWorker.onmessage = (ev) => resolve(ev.data);
             w.benchWorker.onerror = (ev) => resolve({ error: `worker failed: ${String(ev.message)}` });
-            w.benchWorker.postMessage({ ...msg, scenes: w.benchScenes });
+            w.benchWorker.postMessage({ ...msg, scenes: w.benchScenes, decodeWorkerUrl: w.benchDecodeWorkerUrl });
           }),
         msg,
       );
@@ -304,6 +367,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const imp = imported.ok as { images: number; annotations: number; errors: number; seconds: number };
     const sampled = await ask({ phase: 'sample', reps: 20 });
     if (sampled.error) return { error: sampled.error };
+    const offThread = await ask({ phase: 'offthread', reps: 16 });
+    if (offThread.error) return { error: offThread.error };
     // Renderer CPU time per sample (the worker has no CPU clock; /proc of the renderer process).
     const cpuPerSample: Record<string, unknown> = {};
     for (const native of [true, false]) {
@@ -327,6 +392,7 @@ export async function run(): Promise<Record<string, unknown>> {
       renderer_processes: renderers.length,
       ...sampled.ok,
       sample_cpu: cpuPerSample,
+      native_sample_off_thread: offThread.ok,
       sample_goal_ms: 60,
       sample_goal_note:
         'The studio trains with the native path; its worker share is native_sample_wall_ms_median.decode_resize_flip_pack. ' +

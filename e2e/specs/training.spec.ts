@@ -31,6 +31,8 @@ declare global {
 
 test('trains the demo config for two iterations with live charts, a validation and a checkpoint', async ({ studio, page }, testInfo) => {
   test.setTimeout(300_000);
+  const workerUrls: string[] = [];
+  page.on('worker', (w) => workerUrls.push(w.url()));
   await studio.open();
   await studio.api('openConfig', DEMO);
   await page.getByTestId('nav-training').click();
@@ -93,6 +95,9 @@ test('trains the demo config for two iterations with live charts, a validation a
   expect(typeof summary.lastMetrics?.['coco/segm_mAP']).toBe('number');
   await expect(page.getByTestId('train-log')).toContainText('Iter(train) [2/2]');
   await expect(page.getByTestId('val-metrics')).toContainText('coco/bbox_mAP');
+  // The images were decoded on the decode worker the training worker started, not on its own thread.
+  expect(workerUrls.some((u) => u.includes('decode.worker'))).toBe(true);
+  await expect(page.getByTestId('train-log')).not.toContainText('decoded on the training thread');
 
   const longTasks = await page.evaluate(() => window.__longTasks ?? []);
   const max = longTasks.length ? Math.max(...longTasks) : 0;

@@ -7,6 +7,7 @@
  */
 import { BUILTIN_FILES } from '../configs/browser.ts';
 import { createBitmapImageDecoder } from '../data/browser_image_decoder.ts';
+import { withOffThreadResize, type DecodeWorkerPort } from '../data/off_thread_decoder.ts';
 import { CheckpointDb, storageEstimate } from '../storage/checkpoint_db.ts';
 import { createHandler } from './handler.ts';
 import type { FromWorkerMessage } from './protocol.ts';
@@ -74,8 +75,21 @@ const service = new TrainingService(
       };
     },
     // 8-bit PNGs followed by (Random)Resize decode straight at the resized size (native resample,
-    // within 1 unit of cv2 INTER_LINEAR); `nativeResize: false` forces the exact OpenCV-equal path.
-    decodeImage: createBitmapImageDecoder(globalThis, { nativeResize: true }),
+    // within a few units of cv2 INTER_LINEAR); `nativeResize: false` forces the exact OpenCV-equal
+    // path. That native decode runs on a decode worker, so this thread keeps dispatching GPU work.
+    decodeImage: withOffThreadResize(
+      createBitmapImageDecoder(globalThis, { nativeResize: true }),
+      () =>
+        typeof Worker === 'function'
+          ? (new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'detstudio-decode' }) as unknown as DecodeWorkerPort)
+          : null,
+      {
+        onFallback: (reason) => {
+          const text = `Images are decoded on the training thread: ${reason}.`;
+          handler.emit('log', { level: 'warning', text, line: text });
+        },
+      },
+    ),
     initBackend: async ({ prefer, onDeviceLost }) => {
       // Load the wasm backend module first: initBackend sets its WASM_HAS_MULTITHREAD_SUPPORT flag
       // (production builds run wasm single-threaded) before importing it, and tfjs refuses to set
