@@ -12,11 +12,10 @@ import type { PackedInputs } from '../src/data/transforms/formatting';
 import { initBackend } from '../src/ops/backend';
 import { buildRunner } from '../src/runner/build';
 import { parseLosses } from '../src/runner/runner';
-import { fixturePath, readFixtureJson } from '../src/testing/fixtures';
+import { cityscapesFixtureTrainDataset, fixturePath, readFixtureJson } from '../src/testing/fixtures';
 
 function config(iters: number, scale: [number, number]): Record<string, unknown> {
   const model = readFixtureJson<Record<string, Record<string, unknown>>>('mmdet-losses', 'case_0', 'config.json').l1!;
-  const root = `${fixturePath('cityscapes')}/`;
   const pipeline = [
     { type: 'LoadImageFromFile' },
     { type: 'LoadAnnotations', with_bbox: true, with_mask: true },
@@ -33,14 +32,7 @@ function config(iters: number, scale: [number, number]): Record<string, unknown>
       dataset: {
         type: 'RepeatDataset',
         times: 100,
-        dataset: {
-          type: 'CityscapesDataset',
-          data_root: root,
-          ann_file: 'instancesonly_filtered_gtFine_train.json',
-          data_prefix: { img: 'cityscapes/leftImg8bit/train/' },
-          filter_cfg: { filter_empty_gt: true, min_size: 32 },
-          pipeline,
-        },
+        dataset: cityscapesFixtureTrainDataset(pipeline),
       },
     },
     train_cfg: { type: 'IterBasedTrainLoop', max_iters: iters },

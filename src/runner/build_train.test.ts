@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../ops/backend';
-import { fixturePath, readFixtureJson } from '../testing/fixtures';
+import { cityscapesFixtureTrainDataset, fixturePath, readFixtureJson } from '../testing/fixtures';
 import { buildRunner } from './build';
 import { MemoryCheckpointStore } from './checkpoint_store';
 import type { DetectorAdapter } from './build';
@@ -26,27 +26,19 @@ beforeAll(async () => {
 describe('runner + real Mask R-CNN on wasm', () => {
   it('trains two iterations from load_from and checkpoints', async () => {
     const model = readFixtureJson<Record<string, Record<string, unknown>>>('mmdet-losses', 'case_0', 'config.json').l1!;
-    const root = `${fixturePath('cityscapes')}/`;
     const cfg = {
       model,
       train_dataloader: {
         batch_size: 1,
         sampler: { type: 'DefaultSampler', shuffle: true },
         batch_sampler: { type: 'AspectRatioBatchSampler' },
-        dataset: {
-          type: 'CityscapesDataset',
-          data_root: root,
-          ann_file: 'instancesonly_filtered_gtFine_train.json',
-          data_prefix: { img: 'cityscapes/leftImg8bit/train/' },
-          filter_cfg: { filter_empty_gt: true, min_size: 32 },
-          pipeline: [
-            { type: 'LoadImageFromFile' },
-            { type: 'LoadAnnotations', with_bbox: true, with_mask: true },
-            { type: 'Resize', scale: [128, 64], keep_ratio: true },
-            { type: 'RandomFlip', prob: 0.5 },
-            { type: 'PackDetInputs' },
-          ],
-        },
+        dataset: cityscapesFixtureTrainDataset([
+          { type: 'LoadImageFromFile' },
+          { type: 'LoadAnnotations', with_bbox: true, with_mask: true },
+          { type: 'Resize', scale: [128, 64], keep_ratio: true },
+          { type: 'RandomFlip', prob: 0.5 },
+          { type: 'PackDetInputs' },
+        ]),
       },
       train_cfg: { type: 'IterBasedTrainLoop', max_iters: 2 },
       val_cfg: null,
@@ -109,20 +101,13 @@ describe('runner + real Mask R-CNN on wasm', () => {
         batch_size: 1,
         sampler: { type: 'DefaultSampler', shuffle: true },
         batch_sampler: { type: 'AspectRatioBatchSampler' },
-        dataset: {
-          type: 'CityscapesDataset',
-          data_root: root,
-          ann_file: 'instancesonly_filtered_gtFine_train.json',
-          data_prefix: { img: 'cityscapes/leftImg8bit/train/' },
-          filter_cfg: { filter_empty_gt: true, min_size: 32 },
-          pipeline: [
-            { type: 'LoadImageFromFile' },
-            { type: 'LoadAnnotations', with_bbox: true, with_mask: true },
-            { type: 'RandomResize', scale: [[96, 48], [128, 64]], keep_ratio: true },
-            { type: 'RandomFlip', prob: 0.5 },
-            { type: 'PackDetInputs' },
-          ],
-        },
+        dataset: cityscapesFixtureTrainDataset([
+          { type: 'LoadImageFromFile' },
+          { type: 'LoadAnnotations', with_bbox: true, with_mask: true },
+          { type: 'RandomResize', scale: [[96, 48], [128, 64]], keep_ratio: true },
+          { type: 'RandomFlip', prob: 0.5 },
+          { type: 'PackDetInputs' },
+        ]),
       },
       val_dataloader: {
         batch_size: 1,

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDataset, type CocoDatasetCfg } from '../data/datasets';
 import type { PackedInputs } from '../data/transforms/formatting';
-import { fixturePath } from '../testing/fixtures';
+import { cityscapesFixtureTrainDataset, fixturePath } from '../testing/fixtures';
 import { pipelineContexts, runnerDataset } from './build';
 import type { CheckpointRecord } from './checkpoint_store';
 import { type Hook, PRIORITY } from './hooks';
@@ -131,20 +131,13 @@ function config(opts: { validate: boolean; checkpointAt?: number }): Cfg {
       dataset: {
         type: 'RepeatDataset',
         times: 3,
-        dataset: {
-          type: 'CityscapesDataset',
-          data_root: root,
-          ann_file: 'instancesonly_filtered_gtFine_train.json',
-          data_prefix: { img: 'cityscapes/leftImg8bit/train/' },
-          filter_cfg: { filter_empty_gt: true, min_size: 32 },
-          pipeline: [
-            { type: 'LoadImageFromFile' },
-            { type: 'LoadAnnotations', with_bbox: true, with_mask: false },
-            { type: 'RandomResize', scale: [[96, 48], [160, 80]], keep_ratio: true },
-            { type: 'RandomFlip', prob: 0.5 },
-            { type: 'PackDetInputs' },
-          ],
-        },
+        dataset: cityscapesFixtureTrainDataset([
+          { type: 'LoadImageFromFile' },
+          { type: 'LoadAnnotations', with_bbox: true, with_mask: false },
+          { type: 'RandomResize', scale: [[96, 48], [160, 80]], keep_ratio: true },
+          { type: 'RandomFlip', prob: 0.5 },
+          { type: 'PackDetInputs' },
+        ]),
       },
     },
     val_dataloader: {

@@ -30,3 +30,18 @@ export function readFixtureJson<T = unknown>(...parts: string[]): T {
 export function readFixtureBytes(...parts: string[]): Uint8Array {
   return new Uint8Array(readFileSync(fixturePath(...parts)));
 }
+
+/**
+ * A `CityscapesDataset` config over the fixture's converted train split (the images under
+ * `cityscapes/leftImg8bit/train/`, MMDetection's training filter), with the given pipeline.
+ */
+export function cityscapesFixtureTrainDataset(pipeline: Array<Record<string, unknown>>): Record<string, unknown> {
+  return {
+    type: 'CityscapesDataset',
+    data_root: `${fixturePath('cityscapes')}/`,
+    ann_file: 'instancesonly_filtered_gtFine_train.json',
+    data_prefix: { img: 'cityscapes/leftImg8bit/train/' },
+    filter_cfg: { filter_empty_gt: true, min_size: 32 },
+    pipeline,
+  };
+}
