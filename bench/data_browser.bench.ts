@@ -83,7 +83,7 @@ self.onmessage = async (ev) => {
         ],
         { readFile: async () => png },
       );
-      const pingRate = async (ms) => {
+      const pingLoop = () => {
         const ch = new MessageChannel();
         let n = 0;
         let run = true;
@@ -91,7 +91,7 @@ self.onmessage = async (ev) => {
         ch.port2.postMessage(0);
         return { stop: () => { run = false; ch.port1.close(); return n; } };
       };
-      const idle = await pingRate();
+      const idle = pingLoop();
       await new Promise((r) => setTimeout(r, 300));
       const idleRate = idle.stop() / 300;
       const offDecoder = withOffThreadResize(createBitmapImageDecoder(), () => new Worker(ev.data.decodeWorkerUrl));
@@ -100,7 +100,7 @@ self.onmessage = async (ev) => {
         const c = mk(dec);
         await c.pack({ img_path: 'bench.png', gt_bboxes: new Float32Array(0) }); // warm-up (starts the worker)
         const ts = [];
-        const ping = await pingRate();
+        const ping = pingLoop();
         const t0 = performance.now();
         for (let rep = 0; rep < ev.data.reps; rep++) {
           const s0 = performance.now();

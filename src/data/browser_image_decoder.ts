@@ -109,6 +109,14 @@ export function pngDecodesAsStored(bytes: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * The file as a Blob. The Blob constructor copies the bytes itself; only a view of a
+ * SharedArrayBuffer, which it refuses, is copied first.
+ */
+function blobOf(bytes: Uint8Array): Blob {
+  return new Blob([bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes)]);
+}
+
 /** `createImageBitmap` options that keep the stored values (see {@link pngDecodesAsStored}). */
 function bitmapOptions(bytes: Uint8Array): Record<string, unknown> {
   return pngDecodesAsStored(bytes) ? {} : { colorSpaceConversion: 'none', premultiplyAlpha: 'none' };
@@ -158,8 +166,7 @@ export function createBitmapImageDecoder(
   let canvas: { w: number; h: number; ctx: NonNullable<ReturnType<InstanceType<BitmapEnvironment['OffscreenCanvas']>['getContext']>> } | null = null;
   const decode = async (bytes: Uint8Array, path: string): Promise<DecodedPixels> => {
     if (pngBitDepth(bytes) === 16) return defaultImageDecoder(bytes, path);
-    const copy = new Uint8Array(bytes); // a Blob part must own an ArrayBuffer
-    const bmp = await env.createImageBitmap(new Blob([copy.buffer as ArrayBuffer]), bitmapOptions(bytes));
+    const bmp = await env.createImageBitmap(blobOf(bytes), bitmapOptions(bytes));
     try {
       if (!canvas || canvas.w !== bmp.width || canvas.h !== bmp.height) {
         const ctx = new env.OffscreenCanvas(bmp.width, bmp.height).getContext('2d', { willReadFrequently: true });
@@ -184,9 +191,8 @@ export function createBitmapImageDecoder(
   const decodeResized = async (bytes: Uint8Array, path: string, req: ResizedDecodeRequest): Promise<ImageU8 | null> => {
     if (pngBitDepth(bytes) === 16) return null;
     const { width, height, flipHorizontal, planar } = req;
-    const copy = new Uint8Array(bytes);
     const byBitmap = (options.resizeWith ?? DEFAULT_RESIZE_WITH) === 'bitmap';
-    const bmp = await env.createImageBitmap(new Blob([copy.buffer as ArrayBuffer]), {
+    const bmp = await env.createImageBitmap(blobOf(bytes), {
       ...bitmapOptions(bytes),
       ...(byBitmap ? { resizeWidth: width, resizeHeight: height, resizeQuality: quality } : {}),
     });
